@@ -1,0 +1,110 @@
+//! The two small traits behind which recognition and synthesis engines sit.
+//!
+//! The server only ever talks to [`Recognizer`] and [`Synthesizer`]. Deterministic engines (for protocol tests,
+//! no model, no system packages) and the real offline engines (Whisper through CTranslate2, flite/espeak-ng)
+//! implement them. Both traits are blocking: the server calls them from `tokio::task::spawn_blocking`.
+
+use std::fmt;
+
+/// Mono 16-bit PCM audio at a given sample rate.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Pcm {
+    /// Samples per second.
+    pub sample_rate: u32,
+    /// Signed 16-bit samples, one channel.
+    pub samples: Vec<i16>,
+}
+
+impl Pcm {
+    /// Length of the audio in seconds.
+    pub fn duration_secs(&self) -> f64 {
+        if self.sample_rate == 0 {
+            0.0
+        } else {
+            self.samples.len() as f64 / f64::from(self.sample_rate)
+        }
+    }
+}
+
+/// What a recognizer is asked to transcribe.
+#[derive(Clone, Copy, Debug)]
+pub struct RecognitionInput<'a> {
+    /// The speech segment to transcribe: 16 kHz mono PCM, already cut to the service's limit and to the
+    /// stretch the voice-activity detector found (leading and trailing silence removed).
+    pub audio: &'a [i16],
+    /// Sample rate of `audio` (always 16 000 today).
+    pub sample_rate: u32,
+    /// The BCP-47 `language` query parameter of the request, e.g. `en-US`.
+    pub language: &'a str,
+}
+
+/// A recognizer's answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Transcript {
+    /// Words were recognized. `text` is the display form (capitals, punctuation, digits), as Whisper writes it;
+    /// the server derives the Lexical / ITN / MaskedITN / Display forms from it.
+    Text {
+        /// Display-form text.
+        text: String,
+        /// Confidence in 0.0..=1.0.
+        confidence: f64,
+    },
+    /// Sound was heard but no words of the language matched (`RecognitionStatus: NoMatch`).
+    NoMatch,
+    /// Only noise was heard (`RecognitionStatus: BabbleTimeout`).
+    Babble,
+}
+
+/// A speech-to-text engine.
+pub trait Recognizer: Send + Sync + 'static {
+    /// A short name for logs, e.g. `"whisper-tiny.en"` or `"scripted"`.
+    fn name(&self) -> &str;
+    /// Transcribe one speech segment. Blocking; may take seconds for real engines.
+    fn recognize(&self, input: RecognitionInput<'_>) -> Result<Transcript, EngineError>;
+}
+
+/// What a synthesizer is asked to speak.
+#[derive(Clone, Copy, Debug)]
+pub struct SynthesisInput<'a> {
+    /// Plain text (the server has already parsed and validated the SSML).
+    pub text: &'a str,
+    /// The locale of the voice, e.g. `en-US`, `de-DE`.
+    pub locale: &'a str,
+    /// The local engine voice the Azure voice maps to, e.g. `"slt"`, `"rms"` (flite) or `"de"` (espeak-ng).
+    pub engine_voice: &'a str,
+    /// Speaking-rate multiplier from `<prosody rate>`; 1.0 is the default speed.
+    pub rate: f64,
+}
+
+/// A text-to-speech engine. Returns mono PCM at the engine's native rate; the server resamples and encodes it
+/// into the requested `X-Microsoft-OutputFormat`.
+pub trait Synthesizer: Send + Sync + 'static {
+    /// A short name for logs, e.g. `"flite"` or `"tone"`.
+    fn name(&self) -> &str;
+    /// Synthesize one stretch of text. Blocking.
+    fn synthesize(&self, input: SynthesisInput<'_>) -> Result<Pcm, EngineError>;
+}
+
+/// An engine failure (model missing, program not installed, program failed). Answered with a 500.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EngineError {
+    /// What went wrong and how to fix it, e.g. "flite is not installed: run scripts/setup.sh".
+    pub message: String,
+}
+
+impl EngineError {
+    /// Build an error from a message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for EngineError {}
