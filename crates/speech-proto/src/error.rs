@@ -13,9 +13,9 @@
 //!   hear wrongly, or something larger than the cap the core allows itself to buffer.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
-use http::StatusCode;
+use http::{HeaderMap, StatusCode};
 
 use crate::audio::{AudioProblem, WavError};
 
@@ -156,7 +156,9 @@ impl RetryAfter {
     pub fn delay_from(self, now_unix_secs: u64) -> Duration {
         match self {
             RetryAfter::Delay(d) => d,
-            RetryAfter::At { unix_secs } => Duration::from_secs(unix_secs.saturating_sub(now_unix_secs)),
+            RetryAfter::At { unix_secs } => {
+                Duration::from_secs(unix_secs.saturating_sub(now_unix_secs))
+            }
         }
     }
 }
@@ -213,5 +215,645 @@ impl From<MalformedResponse> for Error {
 impl From<WavError> for Error {
     fn from(e: WavError) -> Self {
         Error::MalformedWav(e)
+    }
+}
+
+impl From<httparse::Error> for MalformedResponse {
+    fn from(e: httparse::Error) -> Self {
+        MalformedResponse {
+            what: "HTTP response head",
+            detail: e.to_string(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Display and std::error::Error
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Misuse(m) => m.fmt(f),
+            Error::Service(e) => e.fmt(f),
+            Error::MalformedResponse(e) => e.fmt(f),
+            Error::MalformedWav(e) => write!(f, "malformed WAV file: {e}"),
+            Error::Audio(problems) => {
+                f.write_str("the audio does not meet what the service needs: ")?;
+                if problems.is_empty() {
+                    f.write_str("(no details)")?;
+                }
+                for (i, p) in problems.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    p.fmt(f)?;
+                }
+                Ok(())
+            }
+            Error::LimitExceeded { what, limit } => write!(
+                f,
+                "{what} is larger than the limit of {limit}; it was refused rather than buffered without bound"
+            ),
+            Error::TokenUnavailable { last_error, retry_in } => {
+                f.write_str("no authorization token is available")?;
+                match last_error {
+                    Some(e) => write!(f, ": the last token fetch failed: {e}")?,
+                    None => f.write_str(": the token service could not be reached")?,
+                }
+                match retry_in {
+                    Some(d) => write!(f, " (next attempt in {:.1} s)", d.as_secs_f64()),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Misuse(m) => Some(m),
+            Error::Service(e) => Some(&**e),
+            Error::MalformedResponse(e) => Some(e),
+            Error::MalformedWav(e) => Some(e),
+            Error::TokenUnavailable {
+                last_error: Some(e),
+                ..
+            } => Some(&**e),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Misuse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Misuse::InvalidRegion(r) => write!(
+                f,
+                "invalid region {r:?}: a region identifier is lower-case letters and digits only, e.g. \"westus\" \
+                 (see the resource's Keys and Endpoint page)"
+            ),
+            Misuse::InvalidResourceName(n) => write!(
+                f,
+                "invalid custom-domain resource name {n:?}: give only the subdomain (letters, digits and '-'), e.g. \
+                 \"my-resource\" for https://my-resource.cognitiveservices.azure.com"
+            ),
+            Misuse::InvalidUrl { url, reason } => write!(f, "invalid endpoint URL {url:?}: {reason}"),
+            Misuse::InsecureScheme { host } => write!(
+                f,
+                "refusing plain http:// to {host}: keys and tokens would cross the network unencrypted; use \
+                 https://, or opt in with Endpoint::allow_insecure_http(true) on a trusted network"
+            ),
+            Misuse::InvalidHeaderValue { header } => write!(
+                f,
+                "the value given for the {header} header contains a line break, a control character, a non-ASCII \
+                 character or leading/trailing whitespace; it was not sent"
+            ),
+            Misuse::Missing(what) => write!(f, "{what} is required but was missing or empty"),
+            Misuse::InvalidValue { name, reason } => write!(f, "invalid {name}: {reason}"),
+            Misuse::TokenHostMismatch { issued_for, host } => write!(
+                f,
+                "refusing to send a token issued for {issued_for} to {host}: a token works only with the hosts of \
+                 the endpoint that issued it; use the same endpoint for both, or key authentication"
+            ),
+            Misuse::InvalidState(what) => write!(f, "API misuse: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for Misuse {}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the {} answered {}", self.service, self.status.as_u16())?;
+        if let Some(reason) = self.status.canonical_reason() {
+            write!(f, " {reason}")?;
+        }
+        match (&self.code, &self.message) {
+            (Some(code), Some(msg)) if code.as_str() != self.status.as_str() => {
+                write!(f, ": [{code}] {msg}")?
+            }
+            (_, Some(msg)) => write!(f, ": {msg}")?,
+            (Some(code), None) if code.as_str() != self.status.as_str() => write!(f, ": [{code}]")?,
+            _ => f.write_str(" (empty body)")?,
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        if let Some(ra) = self.retry_after {
+            match ra {
+                RetryAfter::Delay(d) => write!(f, " (retry after {} s)", d.as_secs())?,
+                RetryAfter::At { unix_secs } => write!(f, " (retry after unix time {unix_secs})")?,
+            }
+        }
+        if let Some(hint) = self.hint() {
+            write!(f, ". {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ServiceError {}
+
+impl fmt::Display for MalformedResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "malformed {}: {}", self.what, self.detail)
+    }
+}
+
+impl std::error::Error for MalformedResponse {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Classification and accessors
+
+impl Error {
+    /// Whether the same request may succeed if sent again later (after `Retry-After` or a backoff).
+    ///
+    /// Yes for service answers 408, 429, 500, 502, 503 and 504, and for [`Error::TokenUnavailable`] (the token
+    /// machine is backing off and will try again). No for caller misuse, malformed bodies, bad audio and the
+    /// other 4xx answers (400, 401, 403, 411, 413, 415, …), which need a change first.
+    ///
+    /// A 401 for a request that carried a token *fetched by the token machine* is the one exception the caller
+    /// handles without retry policy of its own: report it with
+    /// [`TokenMachine::invalidate`](crate::auth::TokenMachine::invalidate), which drops the token and fetches a
+    /// new one exactly once; resend the request once with the new token. A second 401 means the key or the
+    /// endpoint is wrong.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Service(e) => e.is_retryable(),
+            Error::TokenUnavailable { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The troubleshooting hint (likely causes and the fix), for service answers and for a token that is not
+    /// available because its fetch failed.
+    pub fn hint(&self) -> Option<Hint> {
+        match self {
+            Error::Service(e) => e.hint(),
+            Error::TokenUnavailable { last_error, .. } => match last_error {
+                Some(e) => e.hint(),
+                None => Some(TOKEN_UNREACHABLE),
+            },
+            _ => None,
+        }
+    }
+
+    /// The service answer, when this is one (directly or as the cause of [`Error::TokenUnavailable`]).
+    pub fn service_error(&self) -> Option<&ServiceError> {
+        match self {
+            Error::Service(e) => Some(e),
+            Error::TokenUnavailable {
+                last_error: Some(e),
+                ..
+            } => e.service_error(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of a service answer.
+    pub fn status(&self) -> Option<StatusCode> {
+        self.service_error().map(|e| e.status)
+    }
+
+    /// `Retry-After` of a service answer, when it carried one.
+    pub fn retry_after(&self) -> Option<RetryAfter> {
+        self.service_error().and_then(|e| e.retry_after)
+    }
+
+    /// The request id of a service answer, when it carried one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.service_error().and_then(|e| e.request_id.as_deref())
+    }
+
+    /// The service's own message, when its answer carried one.
+    pub fn message(&self) -> Option<&str> {
+        self.service_error().and_then(|e| e.message.as_deref())
+    }
+
+    /// Whether this is caller misuse (fix the call; retrying cannot help).
+    pub fn is_misuse(&self) -> bool {
+        matches!(self, Error::Misuse(_))
+    }
+}
+
+impl ServiceError {
+    /// Whether resending may succeed: 408, 429, 500, 502, 503, 504. See [`Error::is_retryable`].
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+    }
+
+    /// The likely causes and the fix for this status on this service, from the service's troubleshooting guide.
+    /// `None` for statuses the guide does not cover.
+    pub fn hint(&self) -> Option<Hint> {
+        hint_for(self.service, self.status)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Hints
+
+const TOKEN_UNREACHABLE: Hint = Hint {
+    causes: &[
+        "the token service could not be reached (DNS, proxy, firewall or TLS problem)",
+        "the endpoint names the wrong region or custom domain",
+    ],
+    fix: "check the network path to the endpoint's token host and the region or custom domain; the token machine \
+          retries with backoff",
+};
+
+const UNAUTHORIZED_TOKEN_SERVICE: Hint = Hint {
+    causes: &[
+        "the subscription key is wrong or was regenerated",
+        "the key belongs to another region or another resource than the endpoint",
+    ],
+    fix: "copy Key 1 or Key 2 and the Location/Region from the resource's Keys and Endpoint page; with a custom \
+          domain use that resource's own endpoint",
+};
+
+const UNAUTHORIZED: Hint = Hint {
+    causes: &[
+        "the subscription key is wrong or was regenerated",
+        "the key or token belongs to another region or resource than the endpoint",
+        "the token expired (tokens live 10 minutes) or was issued by another host family (region vs custom domain)",
+    ],
+    fix: "check the key and that the endpoint's region or custom domain is the resource's; fetch a new token \
+          (the token machine does this after invalidate())",
+};
+
+const FORBIDDEN: Hint = Hint {
+    causes: &[
+        "no key or token was sent",
+        "the free (F0) tier's quota is used up",
+        "network rules (firewall, private endpoint, 'selected networks') block this client",
+        "the token expired (some service versions answer 403 instead of 401)",
+    ],
+    fix: "send Ocp-Apim-Subscription-Key or Authorization: Bearer; check the pricing tier's quota and the \
+          resource's Networking settings; fetch a new token",
+};
+
+const BAD_REQUEST_RECOGNITION: Hint = Hint {
+    causes: &[
+        "the language query parameter is missing or not a supported locale (or cid names an unknown custom \
+         endpoint)",
+        "the audio is not 16 kHz 16-bit mono PCM WAV or OGG/Opus",
+        "the Content-Type does not match the audio",
+        "the body is not the raw audio bytes (e.g. base64 text or JSON)",
+    ],
+    fix: "send language=<locale> (e.g. en-US) and the raw bytes of a 16 kHz 16-bit mono PCM WAV with \
+          Content-Type: audio/wav; codecs=audio/pcm; samplerate=16000 (or OGG/Opus with audio/ogg; codecs=opus)",
+};
+
+const BAD_REQUEST_SYNTHESIS: Hint = Hint {
+    causes: &[
+        "the SSML is invalid (unescaped &, < or >; no <voice>; missing version or xml:lang)",
+        "the voice name is unknown or not offered in this region",
+        "X-Microsoft-OutputFormat names an unsupported format",
+        "the User-Agent header is missing or 255 characters or longer",
+    ],
+    fix: "build the SSML with escaping, pick a ShortName from the voices list of this region, use a documented \
+          output format and a short User-Agent",
+};
+
+const BAD_REQUEST_TOKEN: Hint = Hint {
+    causes: &[
+        "the resource uses a private endpoint or custom domain whose networking is not set to 'All networks', \
+         which blocks token issuance",
+    ],
+    fix: "use key authentication (AuthMode::Key) against the custom domain, or allow all networks",
+};
+
+const BAD_REQUEST: Hint = Hint {
+    causes: &[
+        "a required header or parameter is missing, empty or invalid (often an over-long header)",
+    ],
+    fix: "check the request headers and query parameters against the API reference",
+};
+
+const REQUEST_TIMEOUT: Hint = Hint {
+    causes: &[
+        "no audio reached the service before its timeout",
+        "the upload was too slow or stalled",
+    ],
+    fix: "send the audio in the request body right away and end a chunked body with its final empty chunk; \
+          check the network's upload speed",
+};
+
+const LENGTH_REQUIRED: Hint = Hint {
+    causes: &["the request had neither Content-Length nor chunked encoding (issueToken needs Content-Length: 0)"],
+    fix: "send Content-Length: 0 with the token request (the core's token request does)",
+};
+
+const PAYLOAD_TOO_LARGE: Hint = Hint {
+    causes: &["the request body is too large"],
+    fix: "send at most 60 s of audio (30 s with pronunciation assessment), or split long SSML into several \
+          requests",
+};
+
+const UNSUPPORTED_MEDIA_SYNTHESIS: Hint = Hint {
+    causes: &["the Content-Type is not application/ssml+xml"],
+    fix: "send Content-Type: application/ssml+xml",
+};
+
+const UNSUPPORTED_MEDIA_RECOGNITION: Hint = Hint {
+    causes: &["the Content-Type is not one the service accepts for short audio"],
+    fix: "send Content-Type: audio/wav; codecs=audio/pcm; samplerate=16000 (or audio/ogg; codecs=opus)",
+};
+
+const UNSUPPORTED_MEDIA: Hint = Hint {
+    causes: &["the Content-Type does not match what this API takes"],
+    fix: "check the Content-Type header against the API reference",
+};
+
+const TOO_MANY_REQUESTS: Hint = Hint {
+    causes: &[
+        "the request rate or concurrency is over the resource's quota (F0: 1 concurrent recognition, 20 syntheses \
+         per minute)",
+        "the service is still scaling up after a sudden rise in load",
+    ],
+    fix: "wait as long as Retry-After says (or back off exponentially with jitter), ramp load up gradually, \
+          spread load over resources, or raise the quota",
+};
+
+const SERVER_ERROR: Hint = Hint {
+    causes: &["a problem on the service side or in the network in front of it"],
+    fix: "retry with exponential backoff; if it persists, check Azure status and report the request id",
+};
+
+const SERVER_ERROR_SYNTHESIS: Hint = Hint {
+    causes: &[
+        "the SSML structure is invalid (e.g. <prosody> directly under <speak>; the message names the node)",
+        "a problem on the service side",
+    ],
+    fix: "check the SSML against the message; if it is valid, retry with exponential backoff",
+};
+
+fn hint_for(service: Service, status: StatusCode) -> Option<Hint> {
+    Some(match (status.as_u16(), service) {
+        (400, Service::Recognition) => BAD_REQUEST_RECOGNITION,
+        (400, Service::Synthesis) => BAD_REQUEST_SYNTHESIS,
+        (400, Service::Token) => BAD_REQUEST_TOKEN,
+        (400, _) => BAD_REQUEST,
+        (401, Service::Token) => UNAUTHORIZED_TOKEN_SERVICE,
+        (401, _) => UNAUTHORIZED,
+        (403, _) => FORBIDDEN,
+        (408, _) => REQUEST_TIMEOUT,
+        (411, _) => LENGTH_REQUIRED,
+        (413, _) => PAYLOAD_TOO_LARGE,
+        (415, Service::Synthesis) => UNSUPPORTED_MEDIA_SYNTHESIS,
+        (415, Service::Recognition) => UNSUPPORTED_MEDIA_RECOGNITION,
+        (415, _) => UNSUPPORTED_MEDIA,
+        (429, _) => TOO_MANY_REQUESTS,
+        (500, Service::Synthesis) => SERVER_ERROR_SYNTHESIS,
+        (500..=599, _) => SERVER_ERROR,
+        _ => return None,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parsing error answers
+
+/// How much of an error body [`parse_error_response`] looks at (64 KiB); the rest is ignored.
+pub const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// The longest service message kept, in characters; longer messages are cut and end in `…`.
+pub const MAX_ERROR_MESSAGE_CHARS: usize = 1024;
+
+/// The longest request id kept, in bytes; longer values are dropped.
+const MAX_REQUEST_ID: usize = 256;
+
+/// The request-id headers, in order of preference.
+const REQUEST_ID_HEADERS: [&str; 3] = ["x-requestid", "apim-request-id", "x-request-id"];
+
+/// Turn an error answer (any status the caller does not treat as success) into an [`Error::Service`].
+///
+/// Understands the body shapes seen in the wild: the token service's `{"error":{"code":"401","message":"…"}}`
+/// (code as string or number), speech-to-text's `{"Message":"…"}` (or `message`), the API gateway's
+/// `{"statusCode":403,"message":"…"}`, an empty body (no message), and plain text or HTML (kept as text,
+/// tags stripped, whitespace collapsed, at most [`MAX_ERROR_MESSAGE_CHARS`] characters, invalid UTF-8 replaced).
+/// Only the first [`MAX_ERROR_BODY`] bytes are looked at. The request id comes from `X-RequestId`,
+/// `apim-request-id` or `X-Request-Id`; `Retry-After` is read as delta-seconds or an HTTP date.
+///
+/// Never panics, whatever the bytes.
+pub fn parse_error_response(
+    service: Service,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Error {
+    let body = &body[..body.len().min(MAX_ERROR_BODY)];
+    let (code, message) = parse_error_body(body);
+    ServiceError {
+        service,
+        status,
+        code,
+        message,
+        request_id: request_id(headers),
+        retry_after: headers
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| parse_retry_after(v.as_bytes())),
+    }
+    .into()
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    REQUEST_ID_HEADERS.iter().find_map(|name| {
+        let v = headers.get(*name)?.to_str().ok()?.trim();
+        (!v.is_empty() && v.len() <= MAX_REQUEST_ID).then(|| v.to_owned())
+    })
+}
+
+/// Parse a `Retry-After` value: delta-seconds (`120`) or an HTTP date (`Wed, 21 Oct 2015 07:28:00 GMT`).
+/// Returns `None` for anything else.
+pub fn parse_retry_after(value: &[u8]) -> Option<RetryAfter> {
+    let text = std::str::from_utf8(value).ok()?.trim();
+    if text.is_empty() || text.len() > 64 {
+        return None;
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        // A value too large for u64 is "very long": saturate instead of refusing.
+        let secs = text.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(RetryAfter::Delay(Duration::from_secs(secs)));
+    }
+    let at = httpdate::parse_http_date(text).ok()?;
+    let unix_secs = at
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Some(RetryAfter::At { unix_secs })
+}
+
+/// (code, message) from an error body.
+fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>) {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return (None, None);
+    }
+    if trimmed.starts_with('{') {
+        if let Ok(serde_json::Value::Object(map)) =
+            serde_json::from_str::<serde_json::Value>(trimmed)
+        {
+            if let Some(found) = from_json_object(&map) {
+                return found;
+            }
+        }
+    }
+    let looks_html = {
+        let head: String = trimmed
+            .chars()
+            .take(256)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        head.starts_with('<')
+            && (head.contains("<html") || head.contains("<!doctype") || head.contains("<body"))
+    };
+    let plain = if looks_html {
+        strip_tags(trimmed)
+    } else {
+        trimmed.to_owned()
+    };
+    (None, clean_message(&plain))
+}
+
+fn from_json_object(
+    map: &serde_json::Map<String, serde_json::Value>,
+) -> Option<(Option<String>, Option<String>)> {
+    use serde_json::Value;
+    let text_of = |v: &Value| match v {
+        Value::String(s) => clean_message(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let get = |m: &serde_json::Map<String, Value>, keys: &[&str]| {
+        keys.iter().find_map(|k| m.get(*k)).and_then(text_of)
+    };
+    // {"error":{"code":"401","message":"..."}} or {"error":"..."}
+    match map.get("error") {
+        Some(Value::Object(inner)) => {
+            let code = get(inner, &["code", "Code"]);
+            let message = get(inner, &["message", "Message"]);
+            if code.is_some() || message.is_some() {
+                return Some((code, message));
+            }
+        }
+        Some(v @ Value::String(_)) => {
+            let message =
+                get(map, &["message", "Message", "error_description"]).or_else(|| text_of(v));
+            return Some((None, message));
+        }
+        _ => {}
+    }
+    let message = get(map, &["Message", "message"]);
+    let code = get(map, &["statusCode", "code", "Code"]);
+    if code.is_some() || message.is_some() {
+        return Some((code, message));
+    }
+    None
+}
+
+/// Drop `<…>` tags and collapse whitespace: enough to make a proxy's HTML error page readable.
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len().min(4096));
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Trim, replace control characters, collapse runs of whitespace and cap the length. `None` when nothing is left.
+fn clean_message(s: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut chars = 0usize;
+    let mut pending_space = false;
+    for c in s.chars() {
+        if c.is_whitespace() || c.is_control() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if chars + usize::from(pending_space) >= MAX_ERROR_MESSAGE_CHARS {
+            out.push('…');
+            break;
+        }
+        if pending_space {
+            out.push(' ');
+            chars += 1;
+            pending_space = false;
+        }
+        out.push(c);
+        chars += 1;
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_message_collapses_and_caps() {
+        assert_eq!(
+            clean_message("  a \r\n\t b\u{1b}[31m "),
+            Some("a b [31m".to_owned())
+        );
+        assert_eq!(clean_message(" \n "), None);
+        let long = "x".repeat(5000);
+        let m = clean_message(&long).unwrap();
+        assert_eq!(m.chars().count(), MAX_ERROR_MESSAGE_CHARS + 1);
+        assert!(m.ends_with('…'));
+        let spaced = "x ".repeat(5000);
+        let m = clean_message(&spaced).unwrap();
+        assert!(m.chars().count() <= MAX_ERROR_MESSAGE_CHARS + 1);
+        assert!(m.ends_with('…'));
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(
+            parse_retry_after(b"120"),
+            Some(RetryAfter::Delay(Duration::from_secs(120)))
+        );
+        assert_eq!(
+            parse_retry_after(b" 0 "),
+            Some(RetryAfter::Delay(Duration::ZERO))
+        );
+        assert_eq!(
+            parse_retry_after(b"99999999999999999999999"),
+            Some(RetryAfter::Delay(Duration::from_secs(u64::MAX)))
+        );
+        assert_eq!(
+            parse_retry_after(b"Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(RetryAfter::At {
+                unix_secs: 1_445_412_480
+            })
+        );
+        for bad in [&b""[..], b"-1", b"1.5", b"soon", b"\xff\xfe"] {
+            assert_eq!(parse_retry_after(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn hints_cover_the_guide() {
+        for s in [400, 401, 403, 408, 411, 413, 415, 429, 500, 502, 503] {
+            let st = StatusCode::from_u16(s).unwrap();
+            for svc in [
+                Service::Token,
+                Service::Recognition,
+                Service::Synthesis,
+                Service::Voices,
+            ] {
+                assert!(hint_for(svc, st).is_some(), "{s} {svc:?}");
+            }
+        }
+        assert!(hint_for(Service::Recognition, StatusCode::IM_A_TEAPOT).is_none());
     }
 }

@@ -14,7 +14,9 @@ use crate::error::{Error, Misuse};
 /// `header` names the header the value is meant for; it appears in the error, the value never does (it may be
 /// a secret).
 pub(crate) fn checked_value(header: &'static str, value: &str) -> Result<HeaderValue, Error> {
-    let ok = value.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b));
+    let ok = value
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b));
     if !ok || value.starts_with([' ', '\t']) || value.ends_with([' ', '\t']) {
         return Err(Misuse::InvalidHeaderValue { header }.into());
     }
@@ -34,7 +36,17 @@ mod tests {
 
     #[test]
     fn control_characters_are_refused() {
-        for bad in ["a\r\nX-Evil: 1", "a\nb", "a\rb", "nul\0", "bell\x07", "del\x7f", "é", " lead", "trail "] {
+        for bad in [
+            "a\r\nX-Evil: 1",
+            "a\nb",
+            "a\rb",
+            "nul\0",
+            "bell\x07",
+            "del\x7f",
+            "é",
+            " lead",
+            "trail ",
+        ] {
             let err = checked_value("User-Agent", bad).unwrap_err();
             assert_eq!(
                 err,
@@ -50,6 +62,8 @@ mod tests {
     fn visible_ascii_is_accepted() {
         let v = checked_value("X-Test", "en-US; q=0.9\tx").unwrap();
         assert_eq!(v.to_str().unwrap(), "en-US; q=0.9\tx");
-        assert!(checked_secret("Authorization", "Bearer abc").unwrap().is_sensitive());
+        assert!(checked_secret("Authorization", "Bearer abc")
+            .unwrap()
+            .is_sensitive());
     }
 }

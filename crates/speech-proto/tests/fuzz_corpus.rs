@@ -1,0 +1,54 @@
+//! Replays the committed fuzz corpora (`fuzz/corpus/<target>/*`) through the very functions the cargo-fuzz
+//! targets call (`speech_proto::__fuzz`), on the stable toolchain, so that every seed and every minimised
+//! crash that was ever committed is checked by `cargo test`.
+
+use std::path::{Path, PathBuf};
+
+fn corpus_dir(target: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target)
+}
+
+fn replay(target: &str, run: fn(&[u8])) {
+    let dir = corpus_dir(target);
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read the corpus {}: {e}", dir.display()));
+    let mut count = 0;
+    for entry in entries {
+        let path = entry.expect("corpus entry").path();
+        let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        run(&data);
+        count += 1;
+    }
+    assert!(
+        count >= 10,
+        "{target}: only {count} seeds in {}; keep at least 10 (scripts/gen-fuzz-seeds.py)",
+        dir.display()
+    );
+}
+
+#[test]
+fn wav_header() {
+    replay("wav_header", speech_proto::__fuzz::wav_header);
+}
+
+#[test]
+fn recognition_json() {
+    replay("recognition_json", speech_proto::__fuzz::recognition_json);
+}
+
+#[test]
+fn voices_json() {
+    replay("voices_json", speech_proto::__fuzz::voices_json);
+}
+
+#[test]
+fn error_body() {
+    replay("error_body", speech_proto::__fuzz::error_body);
+}
+
+#[test]
+fn token_response() {
+    replay("token_response", speech_proto::__fuzz::token_response);
+}

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora under fuzz/corpus/<target>/ (idempotent; file names are content hashes).
+
+Seeds are the protocol's real shapes (from ../shared/reference/api-spec.md) plus broken variants, so that both
+libFuzzer and the stable corpus replay (crates/speech-proto/tests/fuzz_corpus.rs) start from meaningful input.
+"""
+import base64, hashlib, json, os, struct, sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz", "corpus")
+
+
+def put(target, data):
+    if isinstance(data, str):
+        data = data.encode()
+    d = os.path.join(ROOT, target)
+    os.makedirs(d, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def chunk(tag, payload):
+    pad = b"\0" if len(payload) % 2 else b""
+    return tag + struct.pack("<I", len(payload)) + payload + pad
+
+
+def fmt_pcm(ch, rate, bits, tag=1):
+    align = ch * bits // 8
+    return chunk(b"fmt ", struct.pack("<HHIIHH", tag, ch, rate, rate * align, align, bits))
+
+
+def fmt_ext(ch, rate, bits, sub=1):
+    align = ch * bits // 8
+    guid = struct.pack("<I", sub) + bytes.fromhex("000000001000800000aa00389b71")
+    body = struct.pack("<HHIIHH", 0xFFFE, ch, rate, rate * align, align, bits) + struct.pack("<HHI", 22, bits, 3) + guid
+    return chunk(b"fmt ", body)
+
+
+def riff(*chunks, size=None):
+    body = b"WAVE" + b"".join(chunks)
+    return b"RIFF" + struct.pack("<I", len(body) if size is None else size) + body
+
+
+def wav_seeds():
+    samples = struct.pack("<8h", 0, 1000, -1000, 32767, -32768, 5, -5, 0)
+    put("wav_header", riff(fmt_pcm(1, 16000, 16), chunk(b"data", samples)))
+    put("wav_header", riff(fmt_pcm(2, 44100, 16), chunk(b"data", samples)))
+    put("wav_header", riff(fmt_pcm(1, 8000, 8, tag=6), chunk(b"data", b"\xd5" * 8)))
+    put("wav_header", riff(fmt_pcm(1, 8000, 8, tag=7), chunk(b"data", b"\xff" * 8)))
+    put("wav_header", riff(fmt_ext(1, 16000, 16), chunk(b"data", samples)))
+    put("wav_header", riff(fmt_ext(2, 48000, 32, sub=3), chunk(b"data", samples)))
+    put("wav_header", riff(chunk(b"LIST", b"INFOISFT\x05\0\0\0sox\0\0"), fmt_pcm(1, 16000, 16), chunk(b"data", samples)))
+    put("wav_header", riff(fmt_pcm(1, 16000, 16), chunk(b"fact", b"\x08\0\0\0"), chunk(b"odd ", b"abc"), chunk(b"data", samples)))
+    # streaming sizes: 0 and 0xFFFFFFFF for the RIFF and data sizes
+    put("wav_header", b"RIFF\0\0\0\0WAVE" + fmt_pcm(1, 16000, 16) + b"data\0\0\0\0" + samples)
+    put("wav_header", b"RIFF\xff\xff\xff\xffWAVE" + fmt_pcm(1, 16000, 16) + b"data\xff\xff\xff\xff" + samples)
+    put("wav_header", b"RIFF\x24\xf0\xff\x7fWAVE" + fmt_pcm(1, 22050, 16) + b"data\x00\xf0\xff\x7f" + samples)
+    put("wav_header", riff(fmt_pcm(1, 16000, 16))[:30])  # truncated fmt
+    put("wav_header", riff(chunk(b"data", samples), fmt_pcm(1, 16000, 16)))  # data before fmt
+    put("wav_header", b"OggS\0\x02" + b"\0" * 20 + b"OpusHead")
+    put("wav_header", b"ID3\x04\0\0\0\0\0\0" + b"\xff\xfb\x90\x64" * 4)
+    put("wav_header", b"fLaC\0\0\0\x22")
+    put("wav_header", b'{"audio":"UklGRiQAAABXQVZFZm10IBAAAAABAAEAgD4AAAB9AAACABAAZGF0YQAAAAA="}')
+    put("wav_header", b"UklGRiQAAABXQVZFZm10IBAAAAABAAEAgD4AAAB9AAACABAAZGF0YQAAAAA=")
+    put("wav_header", b"RIFX\0\0\0\x24WAVE")
+    put("wav_header", b"")
+
+
+REC = [
+    {"RecognitionStatus": "Success", "DisplayText": "My voice is my passport, verify me.", "Offset": 6600000, "Duration": 32100000},
+    {"RecognitionStatus": "Success", "DisplayText": "Conversation.", "Offset": 4500000, "Duration": 10600000},
+    {"RecognitionStatus": "InitialSilenceTimeout", "Offset": 20000000, "Duration": 0},
+    {"RecognitionStatus": "InitialSilenceTimeout", "Offset": 50000000, "Duration": 0},
+    {"RecognitionStatus": "Success", "Offset": 22500000, "Duration": 21000000, "NBest": [
+        {"Confidence": 0.941552162, "Lexical": "find a funny movie to watch", "ITN": "find a funny movie to watch",
+         "MaskedITN": "find a funny movie to watch", "Display": "Find a funny movie to watch."}]},
+    {"RecognitionStatus": "Success", "Offset": "1236645672289", "Duration": "1236645672289", "NBest": [
+        {"Confidence": "0.87", "Lexical": "remind me to buy five pencils", "ITN": "remind me to buy 5 pencils",
+         "MaskedITN": "remind me to buy 5 pencils", "Display": "Remind me to buy 5 pencils."},
+        {"Confidence": 0.905, "Lexical": "a", "ITN": "a", "MaskedITN": "a", "Display": "A."},
+        {"Confidence": 0.925, "Lexical": "b", "ITN": "b", "MaskedITN": "b", "Display": "B."}]},
+    {"RecognitionStatus": "Success", "Offset": 5100000, "Duration": 6800000, "DisplayText": "Ship.", "SNR": 38.2, "NBest": [
+        {"Confidence": 0.959, "Lexical": "ship", "ITN": "ship", "MaskedITN": "ship", "Display": "Ship.",
+         "AccuracyScore": 99.0, "FluencyScore": 100.0, "CompletenessScore": 100.0, "PronScore": 99.4,
+         "Words": [{"Word": "ship", "Offset": 5100000, "Duration": 6800000, "Confidence": 0.0, "AccuracyScore": 99.0,
+                    "ErrorType": "None", "Syllables": [{"Syllable": "ship", "Grapheme": "ship", "Offset": 5100000,
+                    "Duration": 6800000, "AccuracyScore": 99.0}], "Phonemes": [
+                    {"Phoneme": "\u0283", "Offset": 5100000, "Duration": 2000000, "AccuracyScore": 100.0},
+                    {"Phoneme": "\u026a", "Offset": 7100000, "Duration": 2000000, "AccuracyScore": 98.0},
+                    {"Phoneme": "p", "Offset": 9100000, "Duration": 2800000, "AccuracyScore": 99.0}]}]}]},
+    {"RecognitionStatus": "NoMatch", "Offset": 0, "Duration": 0},
+    {"RecognitionStatus": "BabbleTimeout", "Offset": 0, "Duration": 0},
+    {"RecognitionStatus": "EndOfDictation", "Offset": 1, "Duration": 2},
+    {},
+]
+
+
+def rec_seeds():
+    for r in REC:
+        put("recognition_json", json.dumps(r))
+    put("recognition_json", '{"RecognitionStatus":"Success","Offset":-5,"Duration":1e400}')
+    put("recognition_json", '{"RecognitionStatus":"Success","NBest":"not a list"}')
+    put("recognition_json", '{"RecognitionStatus":')
+    put("recognition_json", "[]")
+    put("recognition_json", "")
+
+
+VOICES = [
+    {"Name": "Microsoft Server Speech Text to Speech Voice (en-US, JennyNeural)", "DisplayName": "Jenny", "LocalName": "Jenny",
+     "ShortName": "en-US-JennyNeural", "Gender": "Female", "Locale": "en-US", "LocaleName": "English (United States)",
+     "StyleList": ["assistant", "chat", "customerservice", "newscast", "angry", "cheerful", "sad"], "SampleRateHertz": "24000",
+     "VoiceType": "Neural", "Status": "GA", "WordsPerMinute": "152"},
+    {"Name": "Microsoft Server Speech Text to Speech Voice (zh-CN, YunxiNeural)", "DisplayName": "Yunxi", "LocalName": "\u4e91\u5e0c",
+     "ShortName": "zh-CN-YunxiNeural", "Gender": "Male", "Locale": "zh-CN", "LocaleName": "Chinese (Mandarin, Simplified)",
+     "SampleRateHertz": "24000", "VoiceType": "Neural", "Status": "GA", "WordsPerMinute": 293,
+     "RolePlayList": ["Narrator", "YoungAdultMale", "Boy"], "ExtendedPropertyMap": {"IsHighQuality48K": "True"},
+     "VoiceTag": {"TailoredScenarios": ["Audiobook"], "VoicePersonalities": ["Warm"]}},
+    {"Name": "Microsoft Server Speech Text to Speech Voice (en-US, ZiraRUS)", "ShortName": "en-US-ZiraRUS", "Gender": "Female",
+     "Locale": "en-US", "SampleRateHertz": "16000", "VoiceType": "Standard"},
+    {"Name": "x", "ShortName": "y", "Locale": "z", "Gender": "Neutral", "VoiceType": "NeuralHD", "Status": "Preview",
+     "SecondaryLocaleList": ["de-DE", "fr-FR"]},
+]
+
+
+def voices_seeds():
+    put("voices_json", json.dumps(VOICES))
+    for v in VOICES:
+        put("voices_json", json.dumps([v]))
+    put("voices_json", "[]")
+    put("voices_json", '[{"Name":1}]')
+    put("voices_json", '[{"ShortName":"a","SampleRateHertz":"fast"}]')
+    put("voices_json", '{"error":"not an array"}')
+    put("voices_json", "[" * 64)
+    put("voices_json", "")
+
+
+ERRORS = [
+    (401, 0, '{"error":{"code":"401","message":"Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."}}'),
+    (400, 1, '{"Message": "Invalid CID or language"}'),
+    (400, 1, '{"Message":"Unsupported audio format"}'),
+    (403, 0, '{"statusCode":403,"message":"Out of call volume quota. Quota will be replenished in 00:10:00."}'),
+    (400, 2, ""),
+    (500, 2, "Node [speak] with type [RootSpeak] should not contain node [prosody] with type [Prosody]"),
+    (411, 0, "<html><head><title>Length Required</title></head><body><h1>Length Required</h1></body></html>"),
+    (429, 2, ""),
+    (401, 0, '{"error":{"code":401,"message":null}}'),
+    (503, 3, "\xff\xfe not utf-8"),
+    (408, 1, '{"Message":'),
+]
+
+
+def error_seeds():
+    # Layout read by speech_proto::__fuzz::error_body: byte 0 picks the service, bytes 1..3 the status
+    # (big-endian), the rest is the body.
+    for status, service, body in ERRORS:
+        put("error_body", bytes([service]) + struct.pack(">H", status) + body.encode("latin-1" if "\xff" in body else "utf-8"))
+
+
+def b64u(obj):
+    raw = json.dumps(obj, separators=(",", ":")).encode() if not isinstance(obj, bytes) else obj
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def token_seeds():
+    hdr = {"alg": "HS256", "typ": "JWT"}
+    put("token_response", ".".join([b64u(hdr), b64u({"region": "westus", "aud": "urn:ms.speechservices.westus", "exp": 1893456000}), b64u(b"sig")]))
+    put("token_response", ".".join([b64u({"alg": "ES256", "kid": "key1", "typ": "JWT"}), b64u({"region": "global", "exp": 1735689600, "iss": "urn:ms.cognitiveservices"}), b64u(b"s")]) + "\r\n")
+    put("token_response", ".".join([b64u(hdr), b64u({"scope": "https://speech.platform.bing.com", "aud": "urn:ms.speech", "exp": 1493429169}), b64u(b"x")]))
+    put("token_response", ".".join([b64u(hdr), b64u({"region": "westus"}), b64u(b"no-exp")]))
+    put("token_response", ".".join([b64u(hdr), b64u({"exp": "soon"}), b64u(b"string-exp")]))
+    put("token_response", ".".join([b64u(hdr), "not-base64!", "sig"]))
+    put("token_response", "a.b")
+    put("token_response", "")
+    put("token_response", "   \n  ")
+    put("token_response", ".".join([b64u(hdr), b64u({"exp": 1e300}), ""]))
+    put("token_response", '{"error":{"code":"401","message":"Access denied"}}')
+
+
+if __name__ == "__main__":
+    wav_seeds(); rec_seeds(); voices_seeds(); error_seeds(); token_seeds()
+    for t in sorted(os.listdir(ROOT)):
+        print(t, len(os.listdir(os.path.join(ROOT, t))))
