@@ -1,0 +1,512 @@
+//! `POST /speech/recognition/{mode}/cognitiveservices/v1` (and `/stt/…`): speech-to-text for short audio.
+//!
+//! Steps, in order; the first failing one answers:
+//! 1. credentials (see `auth`): 401 / 403;
+//! 2. query: `language` must be present and look like a locale (`en-US`), `cid` (when present) like an
+//!    endpoint id (letters, digits, `-`; at most 64) → else `400 {"Message":"Invalid CID or language"}`;
+//!    `format` must be `simple`/`detailed` and `profanity` `masked`/`removed`/`raw` (case-insensitive) →
+//!    else `400 {"Message":"Invalid …"}`;
+//! 3. `Content-Type` must declare WAV/PCM (`audio/wav`, optional `codecs=audio/pcm`, optional
+//!    `samplerate=16000`) or Ogg/Opus (`audio/ogg`, optional `codecs=opus`) → else
+//!    `400 {"Message":"Unsupported audio format"}`;
+//! 4. a `Pronunciation-Assessment` header must decode → else `400 {"Message":"Invalid Pronunciation-Assessment header: …"}`;
+//! 5. only now is the body read (so `Expect: 100-continue` is answered only for requests that passed the
+//!    checks). No body bytes for the audio timeout (before the first one or between two) → `408` with an
+//!    empty body; more than the body cap → `413`;
+//! 6. the audio is decoded: not audio at all → `400 {"Message":"Unsupported audio format"}`; audio of
+//!    another codec than declared, or WAV that is not 16 kHz mono 16-bit → what the service hears is not
+//!    speech: `InitialSilenceTimeout`;
+//! 7. only the first 60 s (30 s with pronunciation assessment) are heard;
+//! 8. the voice-activity detector (see `vad`) finds the speech; silence, or speech that starts later
+//!    than the mode's initial-silence timeout → `InitialSilenceTimeout`; noise → `BabbleTimeout`;
+//! 9. the recognizer gets the voiced stretch; its answer becomes `Success` (text forms from
+//!    `text::derive_forms`), `NoMatch` or `BabbleTimeout`; a failing engine → `500 {"Message":…}`.
+//!
+//! `Offset`/`Duration` are 100-ns ticks. On `InitialSilenceTimeout` and `BabbleTimeout`, `Offset` is how far
+//! the service listened (the timeout, or the whole audio when shorter) and `Duration` is 0. For audio of the
+//! wrong codec the length is estimated from the body size as 16 kHz 16-bit PCM.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::response::{IntoResponse, Response};
+use http::{header, HeaderMap, HeaderValue, StatusCode};
+use http_body_util::BodyExt;
+use serde::Serialize;
+
+use crate::codec::{self, DeclaredAudio, Upload};
+use crate::engine::{RecognitionInput, Transcript};
+use crate::pron::{self, PronParams};
+use crate::server::{not_found, AppState, RecognitionMode};
+use crate::text::{self, Profanity};
+use crate::vad::{self, Heard};
+
+/// At most this many body bytes are kept for decoding (over 4 minutes of 16 kHz 16-bit audio); the rest
+/// is read and dropped, since only the first 60 s are heard anyway.
+const KEEP_BYTES: usize = 8 * 1024 * 1024;
+/// Audio heard per request, in seconds.
+const MAX_AUDIO_SECS: u32 = 60;
+/// Audio heard per request with pronunciation assessment, in seconds.
+const MAX_AUDIO_SECS_PRON: u32 = 30;
+/// The recognition sample rate.
+const RATE: u32 = 16_000;
+
+const INVALID_CID_OR_LANGUAGE: &str = "Invalid CID or language";
+
+/// A `{"Message": …}` answer, the shape the `stt` host uses for its 400s (spec §2.11).
+pub(crate) fn message(status: StatusCode, text: &str) -> Response {
+    let body = serde_json::json!({ "Message": text }).to_string();
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// An answer to a request whose body was not read to the end: the connection cannot be reused.
+fn closing(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OutputFormat {
+    Simple,
+    Detailed,
+}
+
+#[derive(Clone, Debug)]
+struct Params {
+    language: String,
+    format: OutputFormat,
+    profanity: Profanity,
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3)?;
+                let hex = std::str::from_utf8(hex).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Query pairs, names lower-cased; a pair that does not decode is kept with an empty value.
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (
+                percent_decode(name)
+                    .unwrap_or_default()
+                    .to_ascii_lowercase(),
+                percent_decode(value).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn is_locale(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let primary_ok = parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
+    let rest: Vec<&str> = parts.collect();
+    primary_ok
+        && (1..=3).contains(&rest.len())
+        && rest
+            .iter()
+            .all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+fn is_endpoint_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// The checked query; the error is the message of the 400 answer.
+fn params(query: Option<&str>) -> Result<Params, &'static str> {
+    let pairs = query_pairs(query.unwrap_or(""));
+    // The last occurrence of a parameter wins.
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let invalid = || INVALID_CID_OR_LANGUAGE;
+    let language = match get("language") {
+        Some(l) if is_locale(l) => l.to_owned(),
+        _ => return Err(invalid()),
+    };
+    match get("cid") {
+        None | Some("") => {}
+        Some(cid) if is_endpoint_id(cid) => {}
+        Some(_) => return Err(invalid()),
+    }
+    let format = match get("format") {
+        None => OutputFormat::Simple,
+        Some(f) if f.eq_ignore_ascii_case("simple") => OutputFormat::Simple,
+        Some(f) if f.eq_ignore_ascii_case("detailed") => OutputFormat::Detailed,
+        Some(_) => return Err("Invalid format: use simple or detailed"),
+    };
+    let profanity = match get("profanity") {
+        None => Profanity::Masked,
+        Some(p) => {
+            Profanity::parse(p).ok_or("Invalid profanity option: use masked, removed or raw")?
+        }
+    };
+    Ok(Params {
+        language,
+        format,
+        profanity,
+    })
+}
+
+/// The audio the `Content-Type` declares, or `None` when it declares nothing the service takes: the codec
+/// variants are `codec::DeclaredAudio::from_content_type`'s; a `samplerate` parameter other than 16000 is
+/// refused too.
+fn declared_audio(headers: &HeaderMap) -> Option<DeclaredAudio> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let other_rate = value.split(';').skip(1).any(|param| {
+        param.split_once('=').is_some_and(|(name, rate)| {
+            name.trim().eq_ignore_ascii_case("samplerate")
+                && rate.trim().trim_matches('"') != "16000"
+        })
+    });
+    if other_rate {
+        return None;
+    }
+    DeclaredAudio::from_content_type(value)
+}
+
+/// Read the body with the audio timeout between frames and the body cap.
+async fn read_audio(state: &AppState, mut body: Body) -> Result<Vec<u8>, Response> {
+    let mut kept = Vec::new();
+    let mut total = 0u64;
+    loop {
+        let frame = match tokio::time::timeout(state.audio_timeout, body.frame()).await {
+            Err(_) => return Err(closing(StatusCode::REQUEST_TIMEOUT.into_response())),
+            Ok(None) => return Ok(kept),
+            Ok(Some(Err(_))) => {
+                return Err(closing(message(
+                    StatusCode::BAD_REQUEST,
+                    "The request body could not be read",
+                )))
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            total += data.len() as u64;
+            if total > state.max_body_bytes {
+                return Err(closing(message(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "The request body is too large",
+                )));
+            }
+            let room = KEEP_BYTES.saturating_sub(kept.len());
+            kept.extend_from_slice(&data[..data.len().min(room)]);
+        }
+    }
+}
+
+/// The speech-to-text endpoint.
+pub(crate) async fn recognize(
+    State(state): State<Arc<AppState>>,
+    Path(mode): Path<String>,
+    request: Request,
+) -> Response {
+    let Some(mode) = RecognitionMode::from_path(&mode) else {
+        return not_found().await;
+    };
+    let (parts, body) = request.into_parts();
+    if let Err(denied) = state.auth.check_speech(&parts.headers) {
+        return denied.into_response();
+    }
+    let params = match params(parts.uri.query()) {
+        Ok(p) => p,
+        Err(reason) => return message(StatusCode::BAD_REQUEST, reason),
+    };
+    let Some(declared) = declared_audio(&parts.headers) else {
+        return message(StatusCode::BAD_REQUEST, "Unsupported audio format");
+    };
+    let pron = match parts.headers.get("pronunciation-assessment") {
+        None => None,
+        Some(value) => match pron::parse_header(value.as_bytes()) {
+            Ok(p) => Some(p),
+            Err(reason) => {
+                return message(
+                    StatusCode::BAD_REQUEST,
+                    &format!("Invalid Pronunciation-Assessment header: {reason}"),
+                )
+            }
+        },
+    };
+    let audio = match read_audio(&state, body).await {
+        Ok(audio) => audio,
+        Err(response) => return response,
+    };
+    let timeout_ticks = state.initial_silence[mode.index()].as_nanos() / 100;
+    let job = Job {
+        params,
+        pron,
+        declared,
+        timeout_ticks: u64::try_from(timeout_ticks).unwrap_or(u64::MAX),
+    };
+    let worker = state.clone();
+    match tokio::task::spawn_blocking(move || job.run(&worker, &audio)).await {
+        Ok(response) => response,
+        Err(_) => message(StatusCode::INTERNAL_SERVER_ERROR, "Recognition failed"),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RecognitionResult {
+    recognition_status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    display_text: Option<String>,
+    offset: u64,
+    duration: u64,
+    #[serde(rename = "NBest", skip_serializing_if = "Option::is_none")]
+    n_best: Option<Vec<NBest>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct NBest {
+    confidence: f64,
+    lexical: String,
+    #[serde(rename = "ITN")]
+    itn: String,
+    #[serde(rename = "MaskedITN")]
+    masked_itn: String,
+    display: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accuracy_score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fluency_score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    completeness_score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pron_score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prosody_score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    words: Option<Vec<pron::WordScore>>,
+}
+
+fn result(status: &'static str, offset: u64, duration: u64) -> RecognitionResult {
+    RecognitionResult {
+        recognition_status: status,
+        display_text: None,
+        offset,
+        duration,
+        n_best: None,
+    }
+}
+
+fn json(result: &RecognitionResult) -> Response {
+    match serde_json::to_string(result) {
+        Ok(body) => (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            )],
+            body,
+        )
+            .into_response(),
+        Err(_) => message(StatusCode::INTERNAL_SERVER_ERROR, "Recognition failed"),
+    }
+}
+
+struct Job {
+    params: Params,
+    pron: Option<PronParams>,
+    declared: DeclaredAudio,
+    timeout_ticks: u64,
+}
+
+impl Job {
+    /// Decode, cut, detect, recognize. Blocking.
+    fn run(self, state: &AppState, body: &[u8]) -> Response {
+        let upload = match codec::decode_upload(self.declared, body) {
+            Ok(upload) => upload,
+            Err(_) => return message(StatusCode::BAD_REQUEST, "Unsupported audio format"),
+        };
+        let pcm = match upload {
+            Upload::Audio(pcm) => pcm,
+            Upload::Misheard { .. } => {
+                let heard = vad::ticks(body.len() / 2, RATE);
+                return json(&result(
+                    "InitialSilenceTimeout",
+                    heard.min(self.timeout_ticks),
+                    0,
+                ));
+            }
+        };
+        let limit = if self.pron.is_some() {
+            MAX_AUDIO_SECS_PRON
+        } else {
+            MAX_AUDIO_SECS
+        };
+        let rate = if pcm.sample_rate == 0 {
+            RATE
+        } else {
+            pcm.sample_rate
+        };
+        let keep = pcm.samples.len().min((limit * rate) as usize);
+        let samples = &pcm.samples[..keep];
+        let listened = vad::ticks(samples.len(), rate).min(self.timeout_ticks);
+        let (start, end, pause_ratio) = match vad::analyze(samples, rate) {
+            Heard::Silence => return json(&result("InitialSilenceTimeout", listened, 0)),
+            Heard::Noise { start } => {
+                let status = if vad::ticks(start, rate) > self.timeout_ticks {
+                    "InitialSilenceTimeout"
+                } else {
+                    "BabbleTimeout"
+                };
+                return json(&result(status, listened, 0));
+            }
+            Heard::Speech {
+                start,
+                end,
+                pause_ratio,
+            } => (start, end, pause_ratio),
+        };
+        let offset = vad::ticks(start, rate);
+        if offset > self.timeout_ticks {
+            return json(&result("InitialSilenceTimeout", self.timeout_ticks, 0));
+        }
+        let duration = vad::ticks(end - start, rate);
+        let transcript = state.recognizer.recognize(RecognitionInput {
+            audio: &samples[start..end],
+            sample_rate: rate,
+            language: &self.params.language,
+        });
+        let (text, confidence) = match transcript {
+            Err(e) => {
+                return message(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &format!("Recognition engine failed: {e}"),
+                )
+            }
+            Ok(Transcript::NoMatch) => return json(&result("NoMatch", offset, duration)),
+            Ok(Transcript::Babble) => return json(&result("BabbleTimeout", listened, 0)),
+            Ok(Transcript::Text { text, confidence }) => (text, confidence),
+        };
+        let forms = text::derive_forms(&text, self.params.profanity);
+        if forms.display.trim().is_empty() {
+            // Spec §2.2: with profanity=removed and nothing but profanity, no speech result comes back.
+            return json(&result("NoMatch", offset, duration));
+        }
+        let mut answer = result("Success", offset, duration);
+        answer.display_text = Some(forms.display.clone());
+        if self.params.format == OutputFormat::Detailed {
+            let assessment = self
+                .pron
+                .as_ref()
+                .map(|p| pron::assess(p, &forms.lexical, offset, duration, pause_ratio));
+            let confidence = if confidence.is_finite() {
+                confidence.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            answer.n_best = Some(vec![NBest {
+                confidence,
+                lexical: forms.lexical,
+                itn: forms.itn,
+                masked_itn: forms.masked_itn,
+                display: forms.display,
+                accuracy_score: assessment.as_ref().map(|a| a.accuracy),
+                fluency_score: assessment.as_ref().map(|a| a.fluency),
+                completeness_score: assessment.as_ref().map(|a| a.completeness),
+                pron_score: assessment.as_ref().map(|a| a.pron),
+                prosody_score: assessment.as_ref().and_then(|a| a.prosody),
+                words: assessment.and_then(|a| a.words),
+            }]);
+        }
+        json(&answer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(content_type: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(content_type) {
+            h.insert(header::CONTENT_TYPE, v);
+        }
+        h
+    }
+
+    #[test]
+    fn content_types() {
+        let wav = Some(DeclaredAudio::WavPcm);
+        let ogg = Some(DeclaredAudio::OggOpus);
+        let cases = [
+            ("audio/wav; codecs=audio/pcm; samplerate=16000", wav),
+            ("audio/wav", wav),
+            ("Audio/WAV; codec=\"audio/pcm\"; samplerate=16000", wav),
+            ("audio/x-wav;samplerate=16000", wav),
+            ("audio/ogg; codecs=opus", ogg),
+            ("audio/ogg", ogg),
+            ("audio/wav; samplerate=44100", None),
+            ("audio/wav; codecs=audio/mp3", None),
+            ("audio/ogg; codecs=vorbis", None),
+            ("audio/mpeg", None),
+            ("application/json", None),
+        ];
+        for (ct, expected) in cases {
+            assert_eq!(declared_audio(&headers(ct)), expected, "{ct}");
+        }
+        assert!(declared_audio(&HeaderMap::new()).is_none());
+    }
+
+    #[test]
+    fn query_parsing() {
+        assert!(params(Some("language=en-US")).is_ok());
+        assert!(params(Some("language=zh-Hans-CN&format=Detailed&profanity=RAW")).is_ok());
+        assert!(params(None).is_err());
+        assert!(params(Some("language=")).is_err());
+        assert!(params(Some("language=english")).is_err());
+        assert!(params(Some("language=en-US&format=verbose")).is_err());
+        assert!(params(Some("language=en-US&profanity=hidden")).is_err());
+        assert!(params(Some("language=en-US&cid=not%20an%20id")).is_err());
+        assert!(params(Some(
+            "language=en-US&cid=0f4a2e71-1b3c-4e3f-9d5a-2c6b7a8e9f01"
+        ))
+        .is_ok());
+        assert!(params(Some("LANGUAGE=de-DE&cid=")).is_ok());
+        let p = params(Some("language=en-US&format=detailed&profanity=removed"))
+            .unwrap_or_else(|_| panic!("valid query"));
+        assert_eq!(p.format, OutputFormat::Detailed);
+        assert_eq!(p.profanity, Profanity::Removed);
+        assert_eq!(percent_decode("a%2Db+c"), Some("a-b c".to_owned()));
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%4"), None);
+    }
+}

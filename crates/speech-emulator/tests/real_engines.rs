@@ -1,0 +1,360 @@
+//! The real offline engines, end to end: flite/espeak-ng synthesis and Whisper tiny.en recognition, on their own
+//! and through the emulator's HTTP endpoints, plus a recording of real human speech.
+//!
+//! Needs `scripts/setup.sh` to have run (programs and model). Run with
+//! `cargo test -p speech-emulator --features whisper --test real_engines`.
+#![cfg(feature = "whisper")]
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use speech_emulator::codec;
+use speech_emulator::engine::{
+    Pcm, RecognitionInput, Recognizer, SynthesisInput, Synthesizer, Transcript,
+};
+use speech_emulator::engines::system_tts::SystemTts;
+use speech_emulator::engines::whisper::{default_model_dir, WhisperRecognizer};
+use speech_emulator::text::{derive_forms, Profanity};
+use speech_emulator::Emulator;
+
+/// English sentences for the round trips. One has a phone number, which Whisper writes as digits.
+const SENTENCES: &[&str] = &[
+    "Hello world, this is a test.",
+    "The quick brown fox jumps over the lazy dog.",
+    "My phone number is five five five one two three four.",
+    "Please turn off the lights in the kitchen.",
+    "What time does the train leave tomorrow morning?",
+    "I would like to order a large pizza with mushrooms.",
+    "The weather today is sunny and warm.",
+    "Can you remind me to call my mother at six?",
+    "We are going to the beach this weekend.",
+    "Open the window and let some fresh air in.",
+    "The meeting has been moved to next Tuesday.",
+    "Thank you very much for your help.",
+];
+
+/// The most word errors allowed, as a share of the reference words.
+const MAX_WER: f64 = 0.10;
+
+const SETUP_HINT: &str = "run scripts/setup.sh first";
+
+/// One Whisper model for the whole test binary (loading costs 0.3 s and 200 MB).
+fn whisper() -> Arc<WhisperRecognizer> {
+    static MODEL: OnceLock<Result<Arc<WhisperRecognizer>, String>> = OnceLock::new();
+    let loaded = MODEL.get_or_init(|| {
+        WhisperRecognizer::load(&default_model_dir())
+            .map(Arc::new)
+            .map_err(|e| e.message)
+    });
+    match loaded {
+        Ok(w) => Arc::clone(w),
+        Err(e) => panic!("{e} ({SETUP_HINT})"),
+    }
+}
+
+fn tts() -> SystemTts {
+    let tts = SystemTts::detect().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        tts.flite().is_some(),
+        "flite is not installed: {SETUP_HINT}"
+    );
+    tts
+}
+
+/// Lexical words: lower case, no punctuation, digits spelled out.
+fn words(text: &str) -> Vec<String> {
+    derive_forms(text, Profanity::Raw)
+        .lexical
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Word-level Levenshtein distance.
+fn word_errors(reference: &[String], hypothesis: &[String]) -> usize {
+    let mut row: Vec<usize> = (0..=hypothesis.len()).collect();
+    for (i, r) in reference.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, h) in hypothesis.iter().enumerate() {
+            let substitution = diagonal + usize::from(r != h);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[hypothesis.len()]
+}
+
+/// Accumulates word errors over sentences and prints each pair.
+#[derive(Default)]
+struct Wer {
+    errors: usize,
+    words: usize,
+}
+
+impl Wer {
+    fn add(&mut self, reference: &str, hypothesis: &str) {
+        let (r, h) = (words(reference), words(hypothesis));
+        let e = word_errors(&r, &h);
+        println!("[{e} errors] {reference:?} -> {hypothesis:?}");
+        self.errors += e;
+        self.words += r.len();
+    }
+
+    fn rate(&self) -> f64 {
+        self.errors as f64 / self.words.max(1) as f64
+    }
+
+    fn check(&self) {
+        let rate = self.rate();
+        println!(
+            "WER {:.1} % ({} errors / {} words)",
+            rate * 100.0,
+            self.errors,
+            self.words
+        );
+        assert!(
+            rate <= MAX_WER,
+            "word error rate {:.1} % is above {:.0} %",
+            rate * 100.0,
+            MAX_WER * 100.0
+        );
+    }
+}
+
+/// The audio at 16 kHz, as the recognizer wants it.
+fn to_16k(pcm: &Pcm) -> Vec<i16> {
+    codec::resample(pcm, 16_000).samples
+}
+
+fn recognize(whisper: &WhisperRecognizer, audio: &[i16], language: &str) -> Transcript {
+    whisper
+        .recognize(RecognitionInput {
+            audio,
+            sample_rate: 16_000,
+            language,
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn text_of(t: &Transcript) -> String {
+    match t {
+        Transcript::Text { text, .. } => text.clone(),
+        other => panic!("expected words, got {other:?}"),
+    }
+}
+
+#[test]
+fn flite_to_whisper_round_trip() {
+    let (tts, whisper) = (tts(), whisper());
+    let mut wer = Wer::default();
+    for sentence in SENTENCES {
+        let pcm = tts
+            .synthesize(SynthesisInput {
+                text: sentence,
+                locale: "en-US",
+                engine_voice: "slt",
+                rate: 1.0,
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let heard = recognize(&whisper, &to_16k(&pcm), "en-US");
+        if let Transcript::Text { confidence, .. } = heard {
+            assert!((0.0..=1.0).contains(&confidence));
+        }
+        wer.add(sentence, &text_of(&heard));
+    }
+    wer.check();
+}
+
+#[test]
+fn espeak_to_whisper_round_trip_is_recognisable() {
+    // espeak-ng's voice is harder for tiny.en (about 10-15 % WER at 150 wpm was measured), so this only checks
+    // that the 22 050 Hz output, resampled, is heard as English words at all.
+    let whisper = whisper();
+    let tts = SystemTts::detect().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        tts.espeak_ng().is_some(),
+        "espeak-ng is not installed: {SETUP_HINT}"
+    );
+    let pcm = tts
+        .synthesize(SynthesisInput {
+            text: "The weather today is sunny and warm.",
+            locale: "en-US",
+            engine_voice: "en-us",
+            rate: 1.0,
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(pcm.sample_rate, 22_050);
+    let heard = text_of(&recognize(&whisper, &to_16k(&pcm), "en-US"));
+    println!("espeak-ng -> {heard:?}");
+    let mut wer = Wer::default();
+    wer.add("The weather today is sunny and warm.", &heard);
+    assert!(wer.rate() <= 0.5, "WER {:.0} %", wer.rate() * 100.0);
+}
+
+fn jfk_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/audio/jfk.wav")
+}
+
+const JFK_TRANSCRIPT: &str =
+    "And so, my fellow Americans, ask not what your country can do for you, \
+                              ask what you can do for your country.";
+
+fn read_wav_16k_mono(path: &std::path::Path) -> Vec<i16> {
+    let mut reader = hound::WavReader::open(path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    let spec = reader.spec();
+    assert_eq!(
+        (spec.sample_rate, spec.channels, spec.bits_per_sample),
+        (16_000, 1, 16)
+    );
+    reader
+        .samples::<i16>()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap_or_else(|e| panic!("bad samples in {}: {e}", path.display()))
+}
+
+#[test]
+fn real_human_speech_is_recognised() {
+    let audio = read_wav_16k_mono(&jfk_path());
+    assert_eq!(audio.len(), 176_000, "11 s at 16 kHz");
+    let heard = text_of(&recognize(&whisper(), &audio, "en-US"));
+    let mut wer = Wer::default();
+    wer.add(JFK_TRANSCRIPT, &heard);
+    wer.check();
+}
+
+#[test]
+fn silence_noise_and_other_languages_are_no_match() {
+    let whisper = whisper();
+    let silence = vec![0i16; 32_000];
+    assert_eq!(recognize(&whisper, &silence, "en-US"), Transcript::NoMatch);
+    // Faint noise (about -60 dBFS), deterministic.
+    let mut state = 0x2545_f491_u32;
+    let noise: Vec<i16> = (0..48_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state % 61) as i16 - 30
+        })
+        .collect();
+    assert_eq!(recognize(&whisper, &noise, "en-US"), Transcript::NoMatch);
+    assert_eq!(recognize(&whisper, &[], "en-US"), Transcript::NoMatch);
+    // tiny.en is English-only: real speech asked for as German is not matched.
+    let audio = read_wav_16k_mono(&jfk_path());
+    assert_eq!(recognize(&whisper, &audio, "de-DE"), Transcript::NoMatch);
+    // Any English locale works.
+    assert!(matches!(
+        recognize(&whisper, &audio[..48_000], "en-GB"),
+        Transcript::Text { .. }
+    ));
+    // Wrong sample rate is an error, not a guess.
+    let err = whisper.recognize(RecognitionInput {
+        audio: &audio,
+        sample_rate: 8_000,
+        language: "en-US",
+    });
+    assert!(err.is_err());
+}
+
+/// Sends one request to the emulator and returns the status and body.
+async fn send(
+    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    request: http::Request<Full<Bytes>>,
+) -> (http::StatusCode, Bytes) {
+    let response = client
+        .request(request)
+        .await
+        .unwrap_or_else(|e| panic!("request failed: {e}"));
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("body failed: {e}"))
+        .to_bytes();
+    (status, body)
+}
+
+fn escape_xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+#[tokio::test]
+async fn http_round_trip_through_the_emulator() {
+    let emu = Emulator::builder()
+        .recognizer(whisper())
+        .synthesizer(Arc::new(tts()))
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("emulator did not start: {e}"));
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let mut wer = Wer::default();
+    for sentence in SENTENCES {
+        let ssml = format!(
+            "<speak version='1.0' xml:lang='en-US'><voice xml:lang='en-US' name='en-US-JennyNeural'>{}</voice></speak>",
+            escape_xml(sentence)
+        );
+        let request = http::Request::post(format!("{}/cognitiveservices/v1", emu.base_url()))
+            .header("Ocp-Apim-Subscription-Key", emu.key())
+            .header("Content-Type", "application/ssml+xml")
+            .header("X-Microsoft-OutputFormat", "riff-16khz-16bit-mono-pcm")
+            .header("User-Agent", "speech-emulator-real-engines-test")
+            .body(Full::new(Bytes::from(ssml)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (status, wav) = send(&client, request).await;
+        assert_eq!(
+            status,
+            http::StatusCode::OK,
+            "synthesis: {}",
+            String::from_utf8_lossy(&wav)
+        );
+        assert!(
+            wav.starts_with(b"RIFF") && wav.len() > 16_000,
+            "{} bytes of audio",
+            wav.len()
+        );
+
+        let request = http::Request::post(format!(
+            "{}/speech/recognition/conversation/cognitiveservices/v1?language=en-US&format=detailed",
+            emu.base_url()
+        ))
+        .header("Ocp-Apim-Subscription-Key", emu.key())
+        .header("Content-Type", "audio/wav; codecs=audio/pcm; samplerate=16000")
+        .header("Accept", "application/json")
+        .body(Full::new(wav))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let (status, body) = send(&client, request).await;
+        let text = String::from_utf8_lossy(&body);
+        assert_eq!(status, http::StatusCode::OK, "recognition: {text}");
+        let json: serde_json::Value =
+            serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(json["RecognitionStatus"], "Success", "{text}");
+        let best = &json["NBest"][0];
+        let display = best["Display"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no Display: {text}"));
+        let lexical = best["Lexical"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no Lexical: {text}"));
+        assert_eq!(
+            lexical,
+            derive_forms(display, Profanity::Raw).lexical,
+            "{text}"
+        );
+        wer.add(sentence, display);
+    }
+    wer.check();
+    emu.shutdown();
+    emu.stopped().await;
+}
