@@ -159,7 +159,16 @@ fn display_with_profanity(display: &str, profanity: Profanity) -> String {
             Profanity::Raw => {}
         }
     }
-    out.join(" ")
+    capitalize_first(&out.join(" "))
+}
+
+/// Azure's display form starts with a capital letter; Whisper sometimes starts in lower case.
+fn capitalize_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) if first.is_lowercase() => first.to_uppercase().chain(chars).collect(),
+        _ => text.to_owned(),
+    }
 }
 
 /// Characters that hold a number together when they sit between two digits.
@@ -467,6 +476,15 @@ fn ordinal_of(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_starts_with_a_capital() {
+        let forms = derive_forms("and so, my fellow Americans", Profanity::Masked);
+        assert_eq!(forms.display, "And so, my fellow Americans");
+        assert_eq!(forms.lexical, "and so my fellow americans");
+        assert_eq!(derive_forms("über", Profanity::Raw).display, "Über");
+        assert_eq!(derive_forms("", Profanity::Raw).display, "");
+    }
     use proptest::prelude::*;
 
     fn lex(s: &str) -> String {

@@ -101,7 +101,7 @@ async fn profanity_modes() {
     let r = stt("language=en-US&profanity=removed", speech_wav(100, 500))
         .send(emu.addr())
         .await;
-    assert_eq!(r.json()["DisplayText"], "it.");
+    assert_eq!(r.json()["DisplayText"], "It.");
     // Nothing but profanity, removed: no speech result.
     rec.push(text("Damn!"));
     let r = stt("language=en-US&profanity=removed", speech_wav(100, 500))

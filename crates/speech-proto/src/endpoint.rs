@@ -38,6 +38,50 @@ pub const SYNTHESIS_WEBSOCKET_PATH: &str = "/cognitiveservices/websocket/v1";
 /// The longest region identifier accepted.
 pub const MAX_REGION_LEN: usize = 64;
 
+/// The region identifiers known to offer Speech (the service's region list of 2025-11, plus the sovereign
+/// clouds' regions). New regions appear over time, so [`Endpoint::region`] does not check against this list;
+/// tools use it to warn about likely typos.
+pub const KNOWN_REGIONS: &[&str] = &[
+    "southafricanorth",
+    "eastasia",
+    "southeastasia",
+    "australiaeast",
+    "centralindia",
+    "japaneast",
+    "japanwest",
+    "koreacentral",
+    "canadacentral",
+    "canadaeast",
+    "northeurope",
+    "westeurope",
+    "francecentral",
+    "germanywestcentral",
+    "italynorth",
+    "norwayeast",
+    "swedencentral",
+    "switzerlandnorth",
+    "switzerlandwest",
+    "uksouth",
+    "ukwest",
+    "uaenorth",
+    "brazilsouth",
+    "qatarcentral",
+    "centralus",
+    "eastus",
+    "eastus2",
+    "northcentralus",
+    "southcentralus",
+    "westcentralus",
+    "westus",
+    "westus2",
+    "westus3",
+    "usgovarizona",
+    "usgovvirginia",
+    "chinaeast2",
+    "chinanorth2",
+    "chinanorth3",
+];
+
 /// Which of the service's hosts a request goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HostKind {

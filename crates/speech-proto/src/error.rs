@@ -366,7 +366,55 @@ impl std::error::Error for MalformedResponse {}
 // ---------------------------------------------------------------------------------------------------------------
 // Classification and accessors
 
+/// The broad class of an [`Error`]: what the caller should do about it (fix the call, the credential, the
+/// input; wait; or retry later). Command-line tools map it to exit codes. Adapters use the same classes for
+/// their own failures (a connection that got no answer is [`ErrorKind::Network`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The call or the client's settings are wrong: fix the program or the command line.
+    Usage,
+    /// The service (or the token service) refused the credential: 401, 403.
+    Auth,
+    /// The input is wrong: audio the service would mishear, a broken WAV file, or the service's 400, 411, 413
+    /// or 415.
+    InvalidInput,
+    /// The service throttled the call (429).
+    Throttled,
+    /// The service failed (5xx, 408) or answered with a body that does not parse or is too large.
+    Service,
+    /// No answer at all: connection, TLS or timeout (also a token fetch that got no answer).
+    Network,
+}
+
+impl ErrorKind {
+    /// The class of an error status.
+    pub fn of_status(status: StatusCode) -> ErrorKind {
+        match status.as_u16() {
+            401 | 403 => ErrorKind::Auth,
+            429 => ErrorKind::Throttled,
+            408 => ErrorKind::Service,
+            400..=499 => ErrorKind::InvalidInput,
+            _ => ErrorKind::Service,
+        }
+    }
+}
+
 impl Error {
+    /// The broad class of this error (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Misuse(_) => ErrorKind::Usage,
+            Error::MalformedWav(_) | Error::Audio(_) => ErrorKind::InvalidInput,
+            Error::MalformedResponse(_) | Error::LimitExceeded { .. } => ErrorKind::Service,
+            Error::Service(e) => ErrorKind::of_status(e.status),
+            Error::TokenUnavailable { .. } => match self.status() {
+                Some(status) => ErrorKind::of_status(status),
+                None => ErrorKind::Network,
+            },
+        }
+    }
+
     /// Whether the same request may succeed if sent again later (after `Retry-After` or a backoff).
     ///
     /// Yes for service answers 408, 429, 500, 502, 503 and 504, and for [`Error::TokenUnavailable`] (the token

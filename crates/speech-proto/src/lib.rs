@@ -74,6 +74,7 @@ pub mod endpoint;
 pub mod error;
 mod header;
 pub mod recognize;
+pub mod retry;
 pub mod synthesize;
 pub mod token;
 pub mod voices;
@@ -85,7 +86,9 @@ pub mod __fuzz;
 
 pub use auth::{Auth, AuthAction, AuthMode, Authorize, Credential, TokenMachine};
 pub use endpoint::{Endpoint, HostFamily, HostKind};
-pub use error::{parse_error_response, Error, Hint, Misuse, RetryAfter, Service, ServiceError};
+pub use error::{
+    parse_error_response, Error, ErrorKind, Hint, Misuse, RetryAfter, Service, ServiceError,
+};
 pub use token::Token;
 
 /// A `Result` with this crate's [`Error`].

@@ -408,6 +408,18 @@ impl RecognitionRequest {
         self
     }
 
+    /// The body's container and codec (see [`RecognitionRequest::content_type`]). A driver checks a WAV header
+    /// before sending only for [`AudioContentType::WavPcm16k`].
+    pub fn audio_content_type(&self) -> AudioContentType {
+        self.content_type
+    }
+
+    /// Whether pronunciation assessment was asked for (then the audio limit is
+    /// [`MAX_AUDIO_WITH_PRONUNCIATION`]; pass this to [`check_for_recognition`](crate::audio::check_for_recognition)).
+    pub fn has_pronunciation_assessment(&self) -> bool {
+        self.pronunciation.is_some()
+    }
+
     /// The audio limit that applies to this request.
     pub fn max_audio(&self) -> Duration {
         if self.pronunciation.is_some() {

@@ -530,3 +530,22 @@ fn host_families() {
     assert!(!base.contains(&"https://localhost:5000/anything".parse().unwrap()));
     assert_eq!(base.to_string(), "http://localhost:5000");
 }
+
+#[test]
+fn s5_6_known_regions_are_the_listed_ones() {
+    let mut expected: Vec<&str> = PUBLIC_REGIONS
+        .iter()
+        .copied()
+        .chain([
+            "usgovarizona",
+            "usgovvirginia",
+            "chinaeast2",
+            "chinanorth2",
+            "chinanorth3",
+        ])
+        .collect();
+    let mut known = speech_proto::endpoint::KNOWN_REGIONS.to_vec();
+    expected.sort_unstable();
+    known.sort_unstable();
+    assert_eq!(known, expected);
+}

@@ -1,0 +1,281 @@
+//! The command line: global options and subcommands (clap derive).
+//!
+//! Secrets (`--key`, `--token`) come from flags or the environment; `hide_env_values` keeps their values out
+//! of `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Transcribe, synthesize, list voices, fetch tokens and troubleshoot Azure Speech (REST).
+///
+/// Credentials come from the options below or the environment (SPEECH_KEY with SPEECH_REGION or
+/// SPEECH_ENDPOINT, or SPEECH_TOKEN). With none of them set, `speech` runs against an embedded offline
+/// emulator of the service and says so on stderr.
+#[derive(Debug, Parser)]
+#[command(
+    name = "speech",
+    version,
+    propagate_version = true,
+    max_term_width = 110
+)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options accepted before or after the subcommand.
+#[derive(Clone, Debug, Default, Args)]
+pub(crate) struct GlobalArgs {
+    /// The resource's endpoint URL as the portal shows it (https://<name>.cognitiveservices.azure.com/,
+    /// https://<region>.api.cognitive.microsoft.com/), or any base URL (a container, the emulator).
+    #[arg(long, global = true, env = "SPEECH_ENDPOINT", value_name = "URL")]
+    pub(crate) endpoint: Option<String>,
+    /// The resource's region, e.g. westeurope (used when no endpoint is given).
+    #[arg(long, global = true, env = "SPEECH_REGION", value_name = "REGION")]
+    pub(crate) region: Option<String>,
+    /// The resource key (Key 1 or Key 2). Never printed.
+    #[arg(
+        long,
+        global = true,
+        env = "SPEECH_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub(crate) key: Option<Secret>,
+    /// A bearer token obtained elsewhere (instead of a key). Never printed, except by `speech token`.
+    #[arg(
+        long,
+        global = true,
+        env = "SPEECH_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub(crate) token: Option<Secret>,
+    /// Send the key itself on every request (`key`), or exchange it for a 10-minute bearer token (`token`).
+    #[arg(long, global = true, value_enum, default_value_t = AuthArg::Token, value_name = "MODE")]
+    pub(crate) auth: AuthArg,
+    /// Output for people (`text`) or for programs (`json`).
+    #[arg(long, global = true, value_enum, default_value_t = OutputArg::Text, value_name = "FORMAT")]
+    pub(crate) output: OutputArg,
+    /// Say more on stderr: the endpoint, the auth mode, token fetches.
+    #[arg(long, short = 'v', global = true)]
+    pub(crate) verbose: bool,
+}
+
+/// A key or token from the command line or the environment. `Debug` prints `***`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct Secret(String);
+
+impl Secret {
+    /// The secret text. Keep it out of output.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Self {
+        Secret(s)
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// `--auth`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AuthArg {
+    /// Send the key as `Ocp-Apim-Subscription-Key`.
+    Key,
+    /// Exchange the key for bearer tokens at the token service.
+    #[default]
+    Token,
+}
+
+/// `--output`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputArg {
+    /// For people.
+    #[default]
+    Text,
+    /// For programs.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Transcribe WAV (16 kHz, 16-bit, mono PCM) or Ogg/Opus files of up to 60 s each.
+    Transcribe(TranscribeArgs),
+    /// Speak text (or an SSML file) and write the audio to a file or stdout.
+    Synthesize(SynthesizeArgs),
+    /// List the voices the service offers.
+    Voices(VoicesArgs),
+    /// Fetch a bearer token with the key and print it.
+    Token(TokenArgs),
+    /// Check the configuration, the key, the token and an audio file, and say how to fix what is wrong.
+    Doctor(DoctorArgs),
+    /// Run the local offline emulator of the service in the foreground.
+    Emulator(EmulatorArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TranscribeArgs {
+    /// Audio files to transcribe.
+    #[arg(required = true, value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+    /// The language spoken (BCP 47 locale).
+    #[arg(long, short = 'l', default_value = "en-US", value_name = "LOCALE")]
+    pub(crate) language: String,
+    /// Result format: display text only, or the n-best hypotheses with lexical/ITN forms.
+    #[arg(long, value_enum, default_value_t = FormatArg::Simple)]
+    pub(crate) format: FormatArg,
+    /// What the service does with profanity (service default: masked).
+    #[arg(long, value_enum)]
+    pub(crate) profanity: Option<ProfanityArg>,
+    /// Recognition mode.
+    #[arg(long, value_enum, default_value_t = ModeArg::Conversation)]
+    pub(crate) mode: ModeArg,
+    /// Files transcribed at once (default: min(4, number of files)).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub(crate) jobs: Option<u16>,
+    /// Skip the check of the audio format before upload (send the bytes as they are).
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+/// `--format` of `transcribe`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FormatArg {
+    /// Display text.
+    Simple,
+    /// N-best hypotheses.
+    Detailed,
+}
+
+/// `--profanity`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ProfanityArg {
+    /// Replaced with asterisks.
+    Masked,
+    /// Dropped.
+    Removed,
+    /// Kept.
+    Raw,
+}
+
+/// `--mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ModeArg {
+    /// Conversation.
+    Conversation,
+    /// Short commands.
+    Interactive,
+    /// Dictation.
+    Dictation,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SynthesizeArgs {
+    /// The text to speak.
+    #[arg(
+        value_name = "TEXT",
+        required_unless_present = "ssml",
+        conflicts_with = "ssml"
+    )]
+    pub(crate) text: Option<String>,
+    /// Send this SSML document instead of TEXT (as it is; `--voice` is then ignored).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ssml: Option<PathBuf>,
+    /// The voice's short name (see `speech voices`).
+    #[arg(long, default_value = "en-US-JennyNeural", value_name = "NAME")]
+    pub(crate) voice: String,
+    /// The audio format (X-Microsoft-OutputFormat), e.g. riff-24khz-16bit-mono-pcm, audio-24khz-48kbitrate-mono-mp3.
+    #[arg(
+        long,
+        default_value = "riff-24khz-16bit-mono-pcm",
+        value_name = "OUTPUT_FORMAT"
+    )]
+    pub(crate) format: String,
+    /// Where to write the audio; `-` for stdout.
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub(crate) out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VoicesArgs {
+    /// Only voices that speak this locale (e.g. en-GB), or this language (e.g. en).
+    #[arg(long, value_name = "LOCALE")]
+    pub(crate) locale: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenArgs {
+    /// Print the token's claims and expiry instead of the token.
+    #[arg(long)]
+    pub(crate) decode: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DoctorArgs {
+    /// Also check this audio file for recognition.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) audio: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EmulatorArgs {
+    /// Loopback port to listen on; 0 picks a free one. (The global `--key` sets the key it accepts, default
+    /// `emulator-key`; `--region` the region named in its tokens.)
+    #[arg(long, default_value_t = 5000)]
+    pub(crate) port: u16,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_go_before_or_after_the_subcommand() {
+        let before =
+            Cli::try_parse_from(["speech", "--output", "json", "--region", "westus", "voices"])
+                .expect("parses");
+        let after =
+            Cli::try_parse_from(["speech", "voices", "--output", "json", "--region", "westus"])
+                .expect("parses");
+        for cli in [before, after] {
+            assert_eq!(cli.global.output, OutputArg::Json);
+            assert_eq!(cli.global.region.as_deref(), Some("westus"));
+        }
+    }
+
+    #[test]
+    fn synthesize_needs_text_or_ssml_but_not_both() {
+        assert!(Cli::try_parse_from(["speech", "synthesize", "-o", "x.wav"]).is_err());
+        assert!(
+            Cli::try_parse_from(["speech", "synthesize", "hi", "--ssml", "a.xml", "-o", "x"])
+                .is_err()
+        );
+        assert!(
+            Cli::try_parse_from(["speech", "synthesize", "--ssml", "a.xml", "-o", "x"]).is_ok()
+        );
+        assert!(Cli::try_parse_from(["speech", "synthesize", "hi", "-o", "-"]).is_ok());
+    }
+
+    #[test]
+    fn jobs_must_be_positive() {
+        assert!(Cli::try_parse_from(["speech", "transcribe", "a.wav", "--jobs", "0"]).is_err());
+        assert!(Cli::try_parse_from(["speech", "transcribe", "a.wav", "--jobs", "3"]).is_ok());
+    }
+}

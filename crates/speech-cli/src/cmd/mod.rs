@@ -1,0 +1,8 @@
+//! The subcommands.
+
+pub(crate) mod doctor;
+pub(crate) mod emulator;
+pub(crate) mod synthesize;
+pub(crate) mod token;
+pub(crate) mod transcribe;
+pub(crate) mod voices;

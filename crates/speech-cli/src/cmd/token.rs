@@ -1,0 +1,174 @@
+//! `speech token [--decode]`: fetch a bearer token with the key and print it, or its claims and expiry.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::{json, Value};
+use speech_proto::Token;
+
+use crate::cli::{GlobalArgs, OutputArg, TokenArgs};
+use crate::config::{resolve, Target};
+use crate::embedded::Needs;
+use crate::exit::{Code, Failure};
+use crate::output::{emit, emit_line};
+use crate::session::Session;
+
+/// The claims of a JWT (its payload, decoded), or `None` when it does not decode to a JSON object.
+pub(crate) fn claims(jwt: &str) -> Option<serde_json::Map<String, Value>> {
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+/// Seconds since the Unix epoch, now.
+pub(crate) fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch (proleptic Gregorian calendar, UTC).
+pub(crate) fn utc(unix: u64) -> String {
+    let days = i64::try_from(unix / 86_400).unwrap_or(i64::MAX / 2);
+    let secs = unix % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// The expiry line: `2024-01-01T00:10:00Z (in 600 s)` or `… (expired 5 s ago)`.
+pub(crate) fn expiry_text(exp: u64, now: u64) -> String {
+    if exp > now {
+        format!("{} (in {} s)", utc(exp), exp - now)
+    } else {
+        format!("{} (expired {} s ago)", utc(exp), now - exp)
+    }
+}
+
+fn decoded(token: &Token) -> Value {
+    let now = now_unix();
+    let exp = token.expires_at_unix();
+    json!({
+        "claims": claims(token.expose_secret()).map(Value::Object),
+        "expires_at_unix": exp,
+        "expires_at": exp.map(utc),
+        "expires_in_s": exp.map(|e| i128::from(e) - i128::from(now)),
+    })
+}
+
+/// The claims, one per line, and the expiry.
+fn decoded_text(token: &Token) -> String {
+    let mut out = String::new();
+    match claims(token.expose_secret()) {
+        Some(map) => {
+            out.push_str("claims:\n");
+            for (name, value) in &map {
+                let _ = match value {
+                    Value::String(s) => writeln!(out, "  {name}: {s}"),
+                    other => writeln!(out, "  {name}: {other}"),
+                };
+            }
+        }
+        None => out.push_str("claims: (the token's payload is not a JSON object)\n"),
+    }
+    let _ = match token.expires_at_unix() {
+        Some(exp) => writeln!(out, "expires: {}", expiry_text(exp, now_unix())),
+        None => writeln!(
+            out,
+            "expires: unknown (no exp claim; tokens live 10 minutes)"
+        ),
+    };
+    out
+}
+
+/// Run `token`.
+pub(crate) fn run(global: &GlobalArgs, args: &TokenArgs) -> Result<ExitCode, Failure> {
+    let target = resolve(global)?;
+    // A token given with --token is shown as it is: there is no key to fetch another with.
+    let token = match &target {
+        Target::Remote {
+            credential_source, ..
+        } if *credential_source == crate::config::TOKEN_SOURCE => {
+            let text = global
+                .token
+                .as_ref()
+                .map(|t| t.expose())
+                .unwrap_or_default();
+            Token::from_jwt(text).map_err(|e| {
+                Failure::new(
+                    Code::Input,
+                    format!("the token from --token/SPEECH_TOKEN is not a JWT: {e}"),
+                )
+            })?
+        }
+        _ => {
+            let session = Session::open_target(global, target, Needs::Nothing, |b| b)?;
+            let token = session
+                .client
+                .token()
+                .map_err(|e| Failure::from_client(None, &e))?;
+            session.finish(global);
+            token
+        }
+    };
+    match (global.output, args.decode) {
+        (OutputArg::Text, false) => emit_line(token.expose_secret()),
+        (OutputArg::Json, false) => emit_line(json!({ "token": token.expose_secret() })),
+        (OutputArg::Json, true) => emit_line(decoded(&token)),
+        (OutputArg::Text, true) => emit(&decoded_text(&token)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc(1_700_000_600), "2023-11-14T22:23:20Z");
+        assert_eq!(utc(4_102_444_799), "2099-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn expiry_both_ways() {
+        assert_eq!(expiry_text(100, 40), "1970-01-01T00:01:40Z (in 60 s)");
+        assert_eq!(
+            expiry_text(100, 105),
+            "1970-01-01T00:01:40Z (expired 5 s ago)"
+        );
+    }
+
+    #[test]
+    fn claims_of_a_jwt() {
+        // {"alg":"HS256","typ":"JWT"} . {"exp":1700000600,"region":"westus"} . sig
+        let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjE3MDAwMDA2MDAsInJlZ2lvbiI6Indlc3R1cyJ9.c2ln";
+        let c = claims(jwt).unwrap();
+        assert_eq!(c["exp"], 1_700_000_600);
+        assert_eq!(c["region"], "westus");
+        assert!(claims("nodots").is_none());
+        assert!(claims("a.!!!.b").is_none());
+        assert!(claims("a.W10.b").is_none()); // "[]"
+    }
+}

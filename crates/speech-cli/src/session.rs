@@ -1,0 +1,102 @@
+//! A client for the run: Azure from the options, or the embedded emulator.
+
+use speech_emulator::EmulatorHandle;
+use speech_proto::{Credential, Endpoint};
+use speech_ureq::{Client, ClientBuilder};
+
+use crate::cli::GlobalArgs;
+use crate::config::{resolve, Target};
+use crate::embedded::{self, Needs};
+use crate::exit::Failure;
+
+/// The `User-Agent` of every request.
+pub(crate) const USER_AGENT: &str = concat!("speech-cli/", env!("CARGO_PKG_VERSION"));
+
+/// The client of one run, and the embedded emulator it talks to, if any (kept alive as long as the client).
+pub(crate) struct Session {
+    /// The client, shared by every worker thread.
+    pub(crate) client: Client,
+    /// Where requests go.
+    pub(crate) endpoint: Endpoint,
+    /// The embedded emulator, when no credentials were given: held so that it lives as long as the client
+    /// (dropping it stops it).
+    _embedded: Option<EmulatorHandle>,
+    /// What authenticates the requests, for messages (never the secret itself).
+    pub(crate) credential_source: &'static str,
+}
+
+impl Session {
+    /// Build the session for a command: resolve the target, start the embedded emulator with the engines the
+    /// command `needs` when no credentials are set, and build the client (`configure` adds command-specific
+    /// settings).
+    pub(crate) fn open(
+        global: &GlobalArgs,
+        needs: Needs,
+        configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+    ) -> Result<Session, Failure> {
+        Self::open_target(global, resolve(global)?, needs, configure)
+    }
+
+    /// [`Session::open`] with an already resolved target.
+    pub(crate) fn open_target(
+        global: &GlobalArgs,
+        target: Target,
+        needs: Needs,
+        configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+    ) -> Result<Session, Failure> {
+        let (endpoint, credential, credential_source, embedded) = match target {
+            Target::Remote {
+                endpoint,
+                credential,
+                credential_source,
+            } => (endpoint, credential, credential_source, None),
+            Target::Embedded => {
+                let emu = embedded::start_for_command(needs)?;
+                let endpoint = Endpoint::base_url(emu.base_url())?;
+                let credential = Credential::key(emu.key())?;
+                (
+                    endpoint,
+                    credential,
+                    "the embedded emulator's key",
+                    Some(emu),
+                )
+            }
+        };
+        let has_key = matches!(credential, Credential::SubscriptionKey(_));
+        let builder = Client::builder(endpoint.clone(), credential)
+            .auth_mode(global.auth_mode())
+            .user_agent(USER_AGENT);
+        let client = configure(builder)
+            .build()
+            .map_err(|e| Failure::from_client(Some("cannot set up the client"), &e))?;
+        if global.verbose {
+            eprintln!(
+                "speech: endpoint {endpoint}; credential: {credential_source}; auth: {}",
+                if has_key {
+                    match global.auth_mode() {
+                        speech_proto::AuthMode::Key => "key sent as Ocp-Apim-Subscription-Key",
+                        _ => "key exchanged for bearer tokens",
+                    }
+                } else {
+                    "bearer token"
+                }
+            );
+        }
+        Ok(Session {
+            client,
+            endpoint,
+            _embedded: embedded,
+            credential_source,
+        })
+    }
+
+    /// With `--verbose`, say how many tokens the run fetched.
+    pub(crate) fn finish(&self, global: &GlobalArgs) {
+        if global.verbose {
+            eprintln!(
+                "speech: token fetches in this run: {}",
+                self.client.token_fetches()
+            );
+        }
+    }
+}

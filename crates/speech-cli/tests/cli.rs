@@ -1,0 +1,896 @@
+//! End-to-end tests: the built `speech` binary against emulators started here (deterministic engines), over
+//! loopback. Every subcommand and every exit code; secrets never in the output.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use common::*;
+use serde_json::Value;
+use speech_emulator::engine::Transcript;
+use speech_emulator::engines::scripted::ScriptedRecognizer;
+use speech_emulator::{Emulator, StatusCode};
+
+fn json_lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// transcribe
+
+#[test]
+fn transcribe_one_file_prints_the_text() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = speech_wav(dir.path(), "a.wav", 1.0);
+    let r = run(&mut speech_at(&emu, &["transcribe", wav.to_str().unwrap()]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, format!("{}\n", ScriptedRecognizer::DEFAULT_TEXT));
+    assert!(!r.stderr.contains("embedded"), "{r:?}");
+    r.assert_no_secret();
+}
+
+#[test]
+fn transcribe_global_options_after_the_subcommand_and_query_parameters() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = speech_wav(dir.path(), "a.wav", 1.0);
+    let mut cmd = speech();
+    cmd.args([
+        "transcribe",
+        wav.to_str().unwrap(),
+        "--language",
+        "de-DE",
+        "--mode",
+        "dictation",
+        "--profanity",
+        "raw",
+        "--endpoint",
+        emu.base_url(),
+        "--key",
+        emu.key(),
+        "--auth",
+        "key",
+    ]);
+    let r = run(&mut cmd);
+    assert_eq!(r.code, 0, "{r:?}");
+    let reqs = emu.requests();
+    let rec = reqs
+        .iter()
+        .find(|q| q.path.contains("/speech/recognition/"))
+        .expect("a recognition request");
+    assert!(rec.path.contains("/dictation/"), "{}", rec.path);
+    let query = rec.query.as_deref().unwrap_or_default();
+    assert!(query.contains("language=de-DE"), "{query}");
+    assert!(query.contains("profanity=raw"), "{query}");
+    // --auth key: the key itself, no token fetch.
+    assert_eq!(token_requests(&emu), 0);
+    assert_eq!(rec.header("ocp-apim-subscription-key"), Some("***"));
+}
+
+#[test]
+fn transcribe_several_files_in_order_with_one_token_in_json() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        speech_wav(dir.path(), "one.wav", 0.6),
+        silent_wav(dir.path(), "two.wav", 1.0),
+        speech_wav(dir.path(), "three.wav", 0.8),
+        silent_wav(dir.path(), "four.wav", 0.5),
+        speech_wav(dir.path(), "five.wav", 0.5),
+    ];
+    let mut args = vec![
+        "transcribe",
+        "--format",
+        "detailed",
+        "--output",
+        "json",
+        "--jobs",
+        "3",
+    ];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let r = run(&mut speech_at(&emu, &args));
+    assert_eq!(r.code, 0, "{r:?}");
+    let lines = json_lines(&r.stdout);
+    assert_eq!(lines.len(), 5, "{r:?}");
+    for (line, file) in lines.iter().zip(&files) {
+        assert_eq!(line["file"], file.to_str().unwrap());
+    }
+    let statuses: Vec<&str> = lines
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "Success",
+            "InitialSilenceTimeout",
+            "Success",
+            "InitialSilenceTimeout",
+            "Success"
+        ]
+    );
+    let ok = &lines[0];
+    assert_eq!(ok["text"], ScriptedRecognizer::DEFAULT_TEXT);
+    assert!(
+        ok["offset_ms"].is_number() && ok["duration_ms"].is_number(),
+        "{ok}"
+    );
+    // 0.2 s of leading silence; about 0.6 s of tone.
+    let offset = ok["offset_ms"].as_f64().unwrap();
+    assert!((150.0..=250.0).contains(&offset), "{ok}");
+    let nbest = ok["nbest"].as_array().unwrap();
+    assert!(!nbest.is_empty());
+    for field in ["confidence", "lexical", "itn", "masked_itn", "display"] {
+        assert!(nbest[0].get(field).is_some(), "{field} in {ok}");
+    }
+    assert_eq!(nbest[0]["display"], ScriptedRecognizer::DEFAULT_TEXT);
+    assert_eq!(lines[1]["text"], Value::Null);
+    // The silent files are results, with the hint on stderr.
+    assert!(r.stderr.contains("InitialSilenceTimeout"), "{r:?}");
+    assert!(r.stderr.contains("hint:"), "{r:?}");
+    // One token for the whole run, five recognitions.
+    assert_eq!(token_requests(&emu), 1);
+    assert_eq!(recognition_requests(&emu), 5);
+    r.assert_no_secret();
+}
+
+#[test]
+fn transcribe_several_files_text_is_prefixed_with_the_file() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let a = speech_wav(dir.path(), "a.wav", 0.5);
+    let b = speech_wav(dir.path(), "b.wav", 0.5);
+    let r = run(&mut speech_at(
+        &emu,
+        &["transcribe", a.to_str().unwrap(), b.to_str().unwrap()],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    let expected = format!(
+        "{}: {t}\n{}: {t}\n",
+        a.display(),
+        b.display(),
+        t = ScriptedRecognizer::DEFAULT_TEXT
+    );
+    assert_eq!(r.stdout, expected);
+}
+
+#[test]
+fn transcribe_no_match_is_a_result_with_a_hint() {
+    let recognizer = std::sync::Arc::new(ScriptedRecognizer::new());
+    recognizer.push(Transcript::NoMatch);
+    let emu = Emulator::builder()
+        .key(KEY)
+        .recognizer(recognizer)
+        .start_blocking()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = speech_wav(dir.path(), "a.wav", 1.0);
+    let r = run(&mut speech_at(
+        &emu,
+        &["transcribe", wav.to_str().unwrap(), "--output", "json"],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    let line = &json_lines(&r.stdout)[0];
+    assert_eq!(line["status"], "NoMatch");
+    assert_eq!(line["text"], Value::Null);
+    assert!(
+        r.stderr.contains("NoMatch") && r.stderr.contains("language"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn transcribe_wrong_format_is_refused_before_upload_exit_4_and_force_sends_it() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = cd_wav(dir.path(), "cd.wav");
+    let r = run(&mut speech_at(&emu, &["transcribe", wav.to_str().unwrap()]));
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(r.stderr.contains("44100 Hz"), "{r:?}");
+    assert!(r.stderr.contains("sox"), "{r:?}");
+    assert_eq!(recognition_requests(&emu), 0, "nothing was uploaded");
+    r.assert_no_secret();
+
+    // --force: sent as it is; the service hears silence.
+    let r = run(&mut speech_at(
+        &emu,
+        &[
+            "transcribe",
+            "--force",
+            "--output",
+            "json",
+            wav.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(json_lines(&r.stdout)[0]["status"], "InitialSilenceTimeout");
+    assert_eq!(recognition_requests(&emu), 1);
+}
+
+#[test]
+fn transcribe_not_audio_and_missing_file_exit_4_with_json_error_lines() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let good = speech_wav(dir.path(), "good.wav", 0.5);
+    let mp3 = dir.path().join("song.wav");
+    std::fs::write(&mp3, b"ID3\x04\x00\x00\x00\x00\x00\x00 not really").unwrap();
+    let missing = dir.path().join("missing.wav");
+    let r = run(&mut speech_at(
+        &emu,
+        &[
+            "transcribe",
+            "--output",
+            "json",
+            mp3.to_str().unwrap(),
+            good.to_str().unwrap(),
+            missing.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(r.code, 4, "{r:?}");
+    let lines = json_lines(&r.stdout);
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["status"], Value::Null);
+    assert_eq!(lines[0]["error"]["exit_code"], 4);
+    assert!(
+        lines[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("MP3"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[1]["status"], "Success");
+    assert_eq!(lines[2]["error"]["exit_code"], 4);
+    assert!(r.stderr.contains("missing.wav"), "{r:?}");
+}
+
+/// A build with the `whisper` feature has a recognizer: tests/main_job.rs covers it.
+#[cfg(not(feature = "whisper"))]
+#[test]
+fn transcribe_without_credentials_and_without_whisper_says_so_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = speech_wav(dir.path(), "a.wav", 0.5);
+    let r = run(speech().args(["transcribe", wav.to_str().unwrap()]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("no offline speech recognizer"), "{r:?}");
+    assert!(r.stderr.contains("--features whisper"), "{r:?}");
+    assert!(r.stderr.contains("SPEECH_KEY"), "{r:?}");
+    assert!(
+        r.stdout.is_empty(),
+        "nothing pretends to be a transcript: {r:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// exit codes from the service
+
+#[test]
+fn wrong_key_exits_3_in_both_auth_modes_without_leaking_it() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = speech_wav(dir.path(), "a.wav", 0.5);
+    for auth in ["token", "key"] {
+        let r = run(speech().args([
+            "--endpoint",
+            emu.base_url(),
+            "--key",
+            WRONG_KEY,
+            "--auth",
+            auth,
+            "transcribe",
+            wav.to_str().unwrap(),
+        ]));
+        assert_eq!(r.code, 3, "{auth}: {r:?}");
+        assert!(r.stderr.contains("401"), "{r:?}");
+        assert!(r.stderr.contains("hint:"), "{r:?}");
+        r.assert_no_secret();
+    }
+}
+
+#[test]
+fn throttling_exits_5_after_retries() {
+    let emu = emulator();
+    emu.faults().fail_next(1000, StatusCode::TOO_MANY_REQUESTS);
+    let r = run(&mut speech_at(&emu, &["voices"]));
+    assert_eq!(r.code, 5, "{r:?}");
+    assert!(r.stderr.contains("429"), "{r:?}");
+    assert!(r.stderr.contains("hint:"), "{r:?}");
+    r.assert_no_secret();
+}
+
+#[test]
+fn service_failure_exits_6() {
+    let emu = emulator();
+    emu.faults()
+        .fail_next(1000, StatusCode::SERVICE_UNAVAILABLE);
+    let r = run(&mut speech_at(&emu, &["--auth", "key", "voices"]));
+    assert_eq!(r.code, 6, "{r:?}");
+    assert!(r.stderr.contains("503"), "{r:?}");
+    r.assert_no_secret();
+}
+
+#[test]
+fn unreachable_service_exits_6() {
+    let url = format!("http://127.0.0.1:{}", dead_port());
+    let dir = tempfile::tempdir().unwrap();
+    let wav = speech_wav(dir.path(), "a.wav", 0.5);
+    for args in [
+        vec!["voices"],
+        vec!["transcribe", wav.to_str().unwrap()],
+        vec!["token"],
+    ] {
+        let r = run(speech()
+            .args(["--endpoint", &url, "--key", KEY])
+            .args(&args));
+        assert_eq!(r.code, 6, "{args:?}: {r:?}");
+        r.assert_no_secret();
+    }
+}
+
+#[test]
+fn incomplete_configuration_exits_2() {
+    let r = run(speech().args(["--key", KEY, "voices"]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("region") && r.stderr.contains("endpoint"),
+        "{r:?}"
+    );
+    r.assert_no_secret();
+
+    let r = run(speech().env("SPEECH_REGION", "westeurope").args(["voices"]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("no key or token"), "{r:?}");
+
+    let r = run(speech().args(["--region", "West Europe", "--key", KEY, "voices"]));
+    assert_eq!(r.code, 2, "{r:?}");
+    r.assert_no_secret();
+
+    // Plain http to a host that is not loopback is refused.
+    let r = run(speech().args([
+        "--endpoint",
+        "http://speech.example.com",
+        "--key",
+        KEY,
+        "voices",
+    ]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("http"), "{r:?}");
+    r.assert_no_secret();
+
+    // clap's own usage errors.
+    let r = run(speech().args(["--auth", "password", "voices"]));
+    assert_eq!(r.code, 2, "{r:?}");
+    let r = run(speech().args(["transcribe"]));
+    assert_eq!(r.code, 2, "{r:?}");
+}
+
+#[test]
+fn environment_variables_are_read_and_help_hides_their_values() {
+    let emu = emulator();
+    let r = run(speech()
+        .env("SPEECH_ENDPOINT", emu.base_url())
+        .env("SPEECH_KEY", KEY)
+        .args(["voices", "--output", "json"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = run(speech()
+        .env("SPEECH_KEY", KEY)
+        .env("SPEECH_TOKEN", WRONG_KEY)
+        .args(["--help"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("SPEECH_KEY"), "{r:?}");
+    r.assert_no_secret();
+    let r = run(speech()
+        .env("SPEECH_KEY", KEY)
+        .args(["transcribe", "--help"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    r.assert_no_secret();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// synthesize
+
+#[test]
+fn synthesize_to_a_file_and_to_stdout() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hello.wav");
+    let r = run(&mut speech_at(
+        &emu,
+        &["synthesize", "Hello there", "-o", out.to_str().unwrap()],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.starts_with(b"RIFF"), "a WAV file");
+    assert!(bytes.len() > 1000);
+    assert!(r.stderr.contains("wrote"), "{r:?}");
+    assert!(!dir.path().join("hello.wav.part").exists());
+    let req = emu
+        .requests()
+        .into_iter()
+        .find(|q| q.path.ends_with("/cognitiveservices/v1"))
+        .unwrap();
+    assert_eq!(
+        req.header("x-microsoft-outputformat"),
+        Some("riff-24khz-16bit-mono-pcm")
+    );
+
+    let mut cmd = speech_at(
+        &emu,
+        &[
+            "synthesize",
+            "Hi",
+            "--voice",
+            "en-GB-RyanNeural",
+            "--format",
+            "raw-16khz-16bit-mono-pcm",
+            "-o",
+            "-",
+        ],
+    );
+    let out = cmd.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(!out.stdout.is_empty());
+    assert!(!out.stdout.starts_with(b"RIFF"), "raw PCM has no header");
+}
+
+#[test]
+fn synthesize_from_an_ssml_file_and_bad_ssml_exits_4() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.xml");
+    std::fs::write(
+        &good,
+        r#"<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" xml:lang="en-US"><voice name="en-US-JennyNeural">Hello</voice></speak>"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out.wav");
+    let r = run(&mut speech_at(
+        &emu,
+        &[
+            "synthesize",
+            "--ssml",
+            good.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--output",
+            "json",
+        ],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    let summary: Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(
+        summary["bytes"].as_u64(),
+        Some(std::fs::metadata(&out).unwrap().len())
+    );
+
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(
+        &bad,
+        "<speak><voice name=\"en-US-JennyNeural\">Fish & chips</voice>",
+    )
+    .unwrap();
+    let out = dir.path().join("bad.wav");
+    let r = run(&mut speech_at(
+        &emu,
+        &[
+            "synthesize",
+            "--ssml",
+            bad.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(r.stderr.contains("400"), "{r:?}");
+    assert!(!out.exists(), "no file is left behind");
+    r.assert_no_secret();
+
+    // An unknown voice: 400 with an empty body.
+    let r = run(&mut speech_at(
+        &emu,
+        &[
+            "synthesize",
+            "Hi",
+            "--voice",
+            "en-US-NobodyNeural",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(r.code, 4, "{r:?}");
+    // An unknown format is a usage error, found before any request.
+    let before = emu.requests().len();
+    let r = run(&mut speech_at(
+        &emu,
+        &[
+            "synthesize",
+            "Hi",
+            "--format",
+            "riff-1khz-mono",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(emu.requests().len(), before);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// voices, token
+
+#[test]
+fn voices_table_filter_and_json() {
+    let emu = emulator();
+    let r = run(&mut speech_at(&emu, &["voices"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    let header = r.stdout.lines().next().unwrap();
+    for col in ["SHORT NAME", "LOCALE", "GENDER", "TYPE", "STYLES"] {
+        assert!(header.contains(col), "{header}");
+    }
+    assert!(r.stdout.contains("en-US-JennyNeural"), "{r:?}");
+
+    let r = run(&mut speech_at(&emu, &["voices", "--locale", "de-DE"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.lines().count() > 1);
+    assert!(r.stdout.contains("de-DE"), "{r:?}");
+    assert!(!r.stdout.contains("fr-FR"), "{r:?}");
+    // JSON: every voice speaks de-DE, as its locale or a secondary one.
+    let r = run(&mut speech_at(
+        &emu,
+        &["voices", "--locale", "de-DE", "--output", "json"],
+    ));
+    let voices: Value = serde_json::from_str(&r.stdout).unwrap();
+    for v in voices.as_array().unwrap() {
+        let secondary = v["secondary_locales"].as_array().unwrap();
+        assert!(
+            v["locale"] == "de-DE" || secondary.iter().any(|l| l == "de-DE"),
+            "{v}"
+        );
+    }
+
+    let r = run(&mut speech_at(
+        &emu,
+        &["voices", "--output", "json", "--locale", "en-US"],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    let voices: Value = serde_json::from_str(&r.stdout).unwrap();
+    let voices = voices.as_array().unwrap();
+    assert!(!voices.is_empty());
+    let jenny = voices
+        .iter()
+        .find(|v| v["short_name"] == "en-US-JennyNeural")
+        .expect("Jenny is listed");
+    for field in [
+        "name",
+        "display_name",
+        "local_name",
+        "locale",
+        "gender",
+        "voice_type",
+    ] {
+        assert!(jenny[field].is_string(), "{field}: {jenny}");
+    }
+    assert!(jenny["sample_rate_hz"].is_u64(), "{jenny}");
+    assert!(
+        jenny["words_per_minute"].is_u64() || jenny["words_per_minute"].is_null(),
+        "{jenny}"
+    );
+    assert!(jenny["styles"].is_array(), "{jenny}");
+}
+
+#[test]
+fn token_prints_a_jwt_and_decode_prints_claims_not_the_key() {
+    let emu = emulator();
+    let r = run(&mut speech_at(&emu, &["token"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    let token = r.stdout.trim();
+    assert_eq!(token.split('.').count(), 3, "{token}");
+    r.assert_no_secret();
+
+    let r = run(&mut speech_at(&emu, &["token", "--decode"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("region: westus"), "{r:?}");
+    assert!(r.stdout.contains("expires: "), "{r:?}");
+    assert!(r.stdout.contains("(in "), "{r:?}");
+    r.assert_no_secret();
+
+    let r = run(&mut speech_at(
+        &emu,
+        &["token", "--decode", "--output", "json"],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["claims"]["region"], "westus");
+    let left = v["expires_in_s"].as_i64().unwrap();
+    assert!((1..=600).contains(&left), "{v}");
+    assert!(v.get("token").is_none());
+
+    // A token given with --token is decoded locally and works for requests.
+    let given = emu.issue_token();
+    let r = run(speech().args([
+        "--endpoint",
+        emu.base_url(),
+        "--token",
+        &given,
+        "voices",
+        "--output",
+        "json",
+    ]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.all().contains(&given));
+    let r = run(speech().args([
+        "--endpoint",
+        emu.base_url(),
+        "--token",
+        &given,
+        "token",
+        "--decode",
+    ]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stdout.contains(&given));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// doctor
+
+#[test]
+fn doctor_all_good_exits_0() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = speech_wav(dir.path(), "a.wav", 1.0);
+    let r = run(&mut speech_at(
+        &emu,
+        &["doctor", "--audio", wav.to_str().unwrap()],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("the key works"), "{r:?}");
+    assert!(r.stdout.contains("voices list has"), "{r:?}");
+    assert!(r.stdout.contains("16000 Hz, 1 channel"), "{r:?}");
+    assert!(r.stdout.contains("0 problems"), "{r:?}");
+    r.assert_no_secret();
+}
+
+#[test]
+fn doctor_finds_a_wrong_key_exit_3() {
+    let emu = emulator();
+    let r = run(speech().args(["--endpoint", emu.base_url(), "--key", WRONG_KEY, "doctor"]));
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stdout.contains("PROBLEM"), "{r:?}");
+    assert!(r.stdout.contains("401"), "{r:?}");
+    assert!(r.stdout.contains("fix:"), "{r:?}");
+    r.assert_no_secret();
+
+    // With --auth key the voices request finds it.
+    let r = run(speech().args([
+        "--endpoint",
+        emu.base_url(),
+        "--key",
+        WRONG_KEY,
+        "--auth",
+        "key",
+        "doctor",
+        "--output",
+        "json",
+    ]));
+    assert_eq!(r.code, 3, "{r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["exit_code"], 3);
+    r.assert_no_secret();
+}
+
+#[test]
+fn doctor_finds_bad_audio_exit_4_with_the_commands() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let wav = cd_wav(dir.path(), "cd.wav");
+    let r = run(&mut speech_at(
+        &emu,
+        &["doctor", "--audio", wav.to_str().unwrap()],
+    ));
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(r.stdout.contains("44100 Hz"), "{r:?}");
+    assert!(r.stdout.contains("2 channels"), "{r:?}");
+    assert!(r.stdout.contains("-r 16000 -c 1 -b 16"), "{r:?}");
+    assert!(r.stdout.contains("ffmpeg -i"), "{r:?}");
+    assert!(
+        r.stdout.contains("-ar 16000 -ac 1 -c:a pcm_s16le out.wav"),
+        "{r:?}"
+    );
+
+    let silent = silent_wav(dir.path(), "silent.wav", 1.0);
+    let r = run(&mut speech_at(
+        &emu,
+        &[
+            "doctor",
+            "--audio",
+            silent.to_str().unwrap(),
+            "--output",
+            "json",
+        ],
+    ));
+    assert_eq!(r.code, 4, "{r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["check"] == "audio" && f["level"] == "problem"),
+        "{v}"
+    );
+}
+
+#[test]
+fn doctor_finds_configuration_problems_exit_2() {
+    let r = run(speech().args([
+        "--region",
+        "westeurope",
+        "--key",
+        "https://westeurope.api.cognitive.microsoft.com/",
+        "doctor",
+    ]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.contains("looks like a URL"), "{r:?}");
+
+    let r = run(speech().args(["--region", "west-europe", "--key", KEY, "doctor"]));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.contains("fix:"), "{r:?}");
+    r.assert_no_secret();
+
+    // Unreachable service: the network finding, exit 6.
+    let url = format!("http://127.0.0.1:{}", dead_port());
+    let r = run(speech().args(["--endpoint", &url, "--key", KEY, "doctor"]));
+    assert_eq!(r.code, 6, "{r:?}");
+    r.assert_no_secret();
+}
+
+#[test]
+fn doctor_finds_an_expired_token_exit_3() {
+    let emu = emulator();
+    // {"alg":"HS256","typ":"JWT"} . {"exp":1000000000,"region":"westus"} . "sig": expired in 2001.
+    let expired = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjEwMDAwMDAwMDAsInJlZ2lvbiI6Indlc3R1cyJ9.c2ln";
+    let r = run(speech().args(["--endpoint", emu.base_url(), "--token", expired, "doctor"]));
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(
+        r.stdout.contains("expired at 2001-09-09T01:46:40Z"),
+        "{r:?}"
+    );
+    assert!(!r.all().contains(expired));
+}
+
+#[test]
+fn verbose_says_where_and_how_without_secrets() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let a = speech_wav(dir.path(), "a.wav", 0.5);
+    let b = speech_wav(dir.path(), "b.wav", 0.5);
+    let r = run(&mut speech_at(
+        &emu,
+        &[
+            "--verbose",
+            "transcribe",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains(emu.base_url()), "{r:?}");
+    assert!(
+        r.stderr.contains("key exchanged for bearer tokens"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("token fetches in this run: 1"), "{r:?}");
+    r.assert_no_secret();
+}
+
+#[test]
+fn doctor_with_no_credentials_checks_the_embedded_emulator() {
+    let r = run(speech().args(["doctor"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("embedded offline emulator"), "{r:?}");
+    assert!(r.stdout.contains("no Azure credentials"), "{r:?}");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// embedded emulator and `speech emulator`
+
+#[test]
+fn no_credentials_uses_the_embedded_emulator_and_says_so() {
+    let r = run(speech().args(["voices", "--output", "json"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("no Azure credentials")
+            && r.stderr
+                .contains("using the embedded offline emulator at http://127.0.0.1:"),
+        "{r:?}"
+    );
+    assert_eq!(
+        r.stderr.lines().count(),
+        1,
+        "exactly one notice line: {r:?}"
+    );
+    let voices: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(!voices.as_array().unwrap().is_empty());
+
+    let r = run(speech().args(["token", "--decode"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("expires:"), "{r:?}");
+}
+
+/// Ends the child process this test started, by its own handle.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn emulator_subcommand_serves_in_the_foreground() {
+    let child = speech()
+        .args(["emulator", "--port", "0", "--key", "my-test-key"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_owned();
+    let second = lines.next().unwrap().unwrap();
+    assert_eq!(second, "key: my-test-key");
+
+    let r = run(speech().args([
+        "--endpoint",
+        &url,
+        "--key",
+        "my-test-key",
+        "voices",
+        "--locale",
+        "en-GB",
+    ]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("en-GB"), "{r:?}");
+    let r = run(speech().args(["--endpoint", &url, "--key", "other", "token"]));
+    assert_eq!(r.code, 3, "{r:?}");
+    drop(child);
+}
+
+#[test]
+fn emulator_subcommand_does_not_print_a_key_from_the_environment() {
+    let child = speech()
+        .env("SPEECH_KEY", KEY)
+        .args(["emulator", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let second = lines.next().unwrap().unwrap();
+    let third = lines.next().unwrap().unwrap();
+    for line in [&first, &second, &third] {
+        assert!(!line.contains(KEY), "{line}");
+    }
+    assert!(second.contains("SPEECH_KEY"), "{second}");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    // It accepts that key.
+    let r = run(speech().args(["--endpoint", &url, "--key", KEY, "token", "--decode"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    drop(child);
+}

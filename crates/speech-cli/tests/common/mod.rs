@@ -1,0 +1,172 @@
+//! Shared helpers: run the built `speech` binary with a clean environment, make WAV files, start emulators.
+
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use speech_emulator::{Emulator, EmulatorHandle};
+
+/// A key distinctive enough to grep for in every output.
+pub(crate) const KEY: &str = "SECRET-KEY-7c41e9d2b8a5f036";
+
+/// Another distinctive key the emulator does not accept.
+pub(crate) const WRONG_KEY: &str = "WRONG-SECRET-1f9e8d7c6b5a4321";
+
+/// Environment variables that must never leak in from the machine running the tests.
+const CLEARED: &[&str] = &[
+    "SPEECH_ENDPOINT",
+    "SPEECH_REGION",
+    "SPEECH_KEY",
+    "SPEECH_TOKEN",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+];
+
+/// The `speech` binary with every `SPEECH_*` and proxy variable removed.
+pub(crate) fn speech() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_speech"));
+    for var in CLEARED {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// `speech --endpoint <emu> --key <KEY> args...`.
+pub(crate) fn speech_at(emu: &EmulatorHandle, args: &[&str]) -> Command {
+    let mut cmd = speech();
+    cmd.args(["--endpoint", emu.base_url(), "--key", emu.key()]);
+    cmd.args(args);
+    cmd
+}
+
+/// A started emulator with the deterministic engines, accepting [`KEY`].
+pub(crate) fn emulator() -> EmulatorHandle {
+    Emulator::builder()
+        .key(KEY)
+        .start_blocking()
+        .expect("the emulator starts")
+}
+
+/// The result of a run, as text.
+#[derive(Debug)]
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+impl Run {
+    /// Both streams, for searching.
+    pub(crate) fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// Panics if any secret appears in the output.
+    pub(crate) fn assert_no_secret(&self) {
+        for secret in [KEY, WRONG_KEY] {
+            assert!(
+                !self.all().contains(secret),
+                "a key leaked into the output:\n{}",
+                self.all()
+            );
+        }
+    }
+}
+
+/// Run and capture.
+pub(crate) fn run(cmd: &mut Command) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("the binary runs");
+    Run {
+        code: status.code().expect("exited normally (not by a signal)"),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+/// A 16-bit PCM WAV file with these samples.
+pub(crate) fn write_wav(path: &Path, rate: u32, channels: u16, samples: &[i16]) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("create wav");
+    for s in samples {
+        w.write_sample(*s).expect("write sample");
+    }
+    w.finalize().expect("finalize wav");
+}
+
+/// `secs` seconds of a 440 Hz tone at about -12 dBFS (heard as speech by the emulator's detector).
+pub(crate) fn tone(rate: u32, channels: u16, secs: f64) -> Vec<i16> {
+    let frames = (f64::from(rate) * secs) as usize;
+    let mut out = Vec::with_capacity(frames * usize::from(channels));
+    for i in 0..frames {
+        let t = i as f64 / f64::from(rate);
+        let s = (8000.0 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16;
+        for _ in 0..channels {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// A 16 kHz mono WAV: 0.2 s of silence, then `secs` of tone, then 0.2 s of silence.
+pub(crate) fn speech_wav(dir: &Path, name: &str, secs: f64) -> PathBuf {
+    let path = dir.join(name);
+    let mut samples = vec![0i16; 3200];
+    samples.extend(tone(16_000, 1, secs));
+    samples.extend(vec![0i16; 3200]);
+    write_wav(&path, 16_000, 1, &samples);
+    path
+}
+
+/// A 16 kHz mono WAV of digital silence.
+pub(crate) fn silent_wav(dir: &Path, name: &str, secs: f64) -> PathBuf {
+    let path = dir.join(name);
+    write_wav(&path, 16_000, 1, &vec![0i16; (16_000.0 * secs) as usize]);
+    path
+}
+
+/// A 44.1 kHz stereo WAV of tone (the classic wrong format).
+pub(crate) fn cd_wav(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    write_wav(&path, 44_100, 2, &tone(44_100, 2, 1.0));
+    path
+}
+
+/// A loopback port nothing listens on (bound, then released).
+pub(crate) fn dead_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    port
+}
+
+/// How many token requests the emulator received.
+pub(crate) fn token_requests(emu: &EmulatorHandle) -> usize {
+    emu.requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/sts/v1.0/issueToken"))
+        .count()
+}
+
+/// How many recognition requests the emulator received.
+pub(crate) fn recognition_requests(emu: &EmulatorHandle) -> usize {
+    emu.requests()
+        .iter()
+        .filter(|r| r.path.contains("/speech/recognition/"))
+        .count()
+}

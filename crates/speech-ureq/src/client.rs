@@ -1,0 +1,796 @@
+//! The client and its builder: the driving loop around the core.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::{Request, Response};
+use speech_proto::auth::TokenConfig;
+use speech_proto::error::MAX_ERROR_BODY;
+use speech_proto::recognize::{
+    parse_recognition, AudioContentType, BodyLength, Recognition, RecognitionRequest,
+    MAX_RESULT_BODY,
+};
+use speech_proto::retry::{
+    self, Attempt, BodyState, Failure, RetryDecision, RetryPolicy, TransportFailure,
+};
+use speech_proto::synthesize::SynthesisRequest;
+use speech_proto::token::MAX_TOKEN_BODY;
+use speech_proto::voices::{parse_voices, voices_request, Voice, MAX_VOICES_BODY};
+use speech_proto::{
+    parse_error_response, Auth, AuthMode, Credential, Endpoint, Misuse, Service, Token,
+};
+use ureq::config::Config;
+use ureq::tls::{PemItem, RootCerts, TlsConfig};
+use ureq::{Agent, Proxy, SendBody};
+
+use crate::auth::{FetchOutcome, SharedAuth};
+use crate::body::{peek_and_check_wav, SynthesisStream, Upload};
+use crate::clock::{Clock, ClockFn};
+use crate::error::Error;
+
+/// The `User-Agent` of requests that do not set their own (synthesis requests carry the caller's).
+pub const DEFAULT_USER_AGENT: &str = concat!("speech-ureq/", env!("CARGO_PKG_VERSION"));
+
+/// The default connect timeout (10 s).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default timeout for each read from the connection (30 s): how long the service may stay silent, e.g.
+/// while it recognizes the audio.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A blocking client for the Azure Speech REST APIs.
+///
+/// Cheap to clone (an `Arc` inside); clones share the connection pool and the token. `Send + Sync`: share one
+/// client between threads. Every call runs the core's loop: build the request, authorize it (fetching a token
+/// when needed, one thread at a time), send it with ureq, parse the answer, and retry as
+/// [`speech_proto::retry::decide`] says.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    agent: Agent,
+    endpoint: Endpoint,
+    credential: Credential,
+    token_config: TokenConfig,
+    auth: SharedAuth,
+    retry: RetryPolicy,
+    check_audio: bool,
+    clock: Clock,
+}
+
+/// Settings for a [`Client`]; start with [`Client::builder`].
+#[must_use]
+pub struct ClientBuilder {
+    endpoint: Endpoint,
+    credential: Credential,
+    auth_mode: AuthMode,
+    token_config: TokenConfig,
+    connect_timeout: Option<Duration>,
+    read_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    user_agent: String,
+    retry: RetryPolicy,
+    proxy: Option<String>,
+    proxy_from_env: bool,
+    allow_insecure_http: Option<bool>,
+    root_certs_pem: Vec<String>,
+    check_audio: bool,
+    clock: Option<ClockFn>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("endpoint", &self.endpoint)
+            .field("auth", &auth_kind(&self.credential, self.auth_mode))
+            .field("retry", &self.retry)
+            .field("check_audio", &self.check_audio)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// How a subscription key is used: [`AuthMode::Token`] (the default here) exchanges it for 10-minute bearer
+    /// tokens, so that the key only ever goes to the token service; [`AuthMode::Key`] sends the key on every
+    /// request (no token round trip; works with every endpoint form). Ignored for other credentials.
+    pub fn auth_mode(mut self, mode: AuthMode) -> Self {
+        self.auth_mode = mode;
+        self
+    }
+
+    /// The token machine's timing (see [`TokenConfig`]); the default follows Microsoft's advice (reuse for
+    /// 9 minutes, never past 10 or the token's `exp`).
+    pub fn token_config(mut self, config: TokenConfig) -> Self {
+        self.token_config = config;
+        self
+    }
+
+    /// How long to wait for a connection, TLS included (default [`DEFAULT_CONNECT_TIMEOUT`]).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How long each read from the connection may wait (default [`DEFAULT_READ_TIMEOUT`]). This bounds the
+    /// wait for an answer and every pause while a [`SynthesisStream`] is read.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// The longest one attempt may take, from connecting to the last byte of the answer (including the time a
+    /// [`SynthesisStream`] is being read); none by default. Retries start a new attempt.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The `User-Agent` of token, recognition and voices requests (default [`DEFAULT_USER_AGENT`]). Synthesis
+    /// requests carry the one in their [`SynthesisRequest`].
+    pub fn user_agent(mut self, user_agent: &str) -> Self {
+        self.user_agent = user_agent.to_owned();
+        self
+    }
+
+    /// When to retry (default [`RetryPolicy::default`]: up to 4 attempts).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Never retry ([`RetryPolicy::none`]). A 401 for a token the client fetched is still answered by fetching
+    /// a new token and resending once: that is the token protocol, not a retry.
+    pub fn no_retry(self) -> Self {
+        self.retry(RetryPolicy::none())
+    }
+
+    /// Send every request through this proxy (`http://host:port`, `https://…`, with `user:password@` when
+    /// needed); `None` to clear an explicit proxy. An explicit proxy wins over the environment.
+    pub fn proxy(mut self, proxy: Option<String>) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
+    /// Read the proxy from the environment when none is set explicitly (default `true`), with ureq's
+    /// `Proxy::try_from_env`: the first of `ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY` (or their lower-case forms)
+    /// that parses, whatever the scheme of the target, and `NO_PROXY`/`no_proxy` as a comma-separated list of
+    /// exact host names (`localhost`, `127.0.0.1`), suffixes (`.example.com`, `*.example.com`), prefixes
+    /// (`10.1.`) or `*`. Entries are not trimmed (write `a,b`, not `a, b`), and there is no CIDR or port
+    /// matching.
+    pub fn proxy_from_env(mut self, from_env: bool) -> Self {
+        self.proxy_from_env = from_env;
+        self
+    }
+
+    /// Allow plain `http://` to hosts that are not loopback (see [`Endpoint::allow_insecure_http`]); when not
+    /// called, the endpoint's own setting applies. Loopback (the emulator) never needs it.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = Some(allow);
+        self
+    }
+
+    /// Trust the certificates of this PEM text (e.g. the emulator's CA). Once any is added, **only** the added
+    /// certificates are trusted, not the built-in Mozilla roots: this is for private CAs, test servers and
+    /// TLS-intercepting proxies, not for widening the public set.
+    pub fn add_root_certificate_pem(mut self, pem: &str) -> Self {
+        self.root_certs_pem.push(pem.to_owned());
+        self
+    }
+
+    /// Check a WAV file's header before sending it (default `true`): audio the service would hear as silence
+    /// or noise (not 16 kHz, not mono, not 16-bit PCM, longer than 60 s, or 30 s with pronunciation assessment)
+    /// is refused with [`speech_proto::Error::Audio`] naming the problem and the fix, and a file that is not
+    /// WAV with [`speech_proto::Error::MalformedWav`], before a byte is sent. Only for
+    /// [`AudioContentType::WavPcm16k`] requests.
+    pub fn check_audio(mut self, check: bool) -> Self {
+        self.check_audio = check;
+        self
+    }
+
+    /// The clock: the one place the client reads the time (default `Instant::now`). Wall-clock seconds, which
+    /// the core compares with a token's `exp` and an HTTP-date `Retry-After`, are derived from it (anchored to
+    /// the system time once, at [`build`](Self::build)), so a test clock moves both. Retry waits still sleep
+    /// in real time.
+    pub fn clock(mut self, clock: Arc<dyn Fn() -> Instant + Send + Sync>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Build the client.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Proto`] when the credential cannot be used with the endpoint (e.g. a plain-`http` endpoint on
+    /// the network without [`allow_insecure_http`](Self::allow_insecure_http)); [`Error::Config`] for a proxy
+    /// URL or certificate PEM that cannot be used.
+    pub fn build(self) -> Result<Client, Error> {
+        let endpoint = match self.allow_insecure_http {
+            Some(allow) => self.endpoint.allow_insecure_http(allow),
+            None => self.endpoint,
+        };
+        // Build every URI once now, so that a refused endpoint fails here rather than on the first call.
+        endpoint.token_uri()?;
+        endpoint.voices_list_uri()?;
+        let auth = Auth::with_config(
+            &endpoint,
+            self.credential.clone(),
+            self.auth_mode,
+            self.token_config,
+        )?;
+
+        let mut tls = TlsConfig::builder();
+        if !self.root_certs_pem.is_empty() {
+            let mut certs = Vec::new();
+            for pem in &self.root_certs_pem {
+                for item in ureq::tls::parse_pem(pem.as_bytes()) {
+                    match item {
+                        Ok(PemItem::Certificate(c)) => certs.push(c),
+                        Ok(_) => {}
+                        Err(e) => return Err(Error::Config(format!("root certificate PEM: {e}"))),
+                    }
+                }
+            }
+            if certs.is_empty() {
+                return Err(Error::Config(
+                    "root certificate PEM: no CERTIFICATE section found".to_owned(),
+                ));
+            }
+            tls = tls.root_certs(RootCerts::new_with_certs(&certs));
+        }
+        let proxy = match (&self.proxy, self.proxy_from_env) {
+            (Some(url), _) => {
+                // The URL is not echoed: it may hold a password.
+                Some(Proxy::new(url).map_err(|e| Error::Config(format!("the proxy URL: {e}")))?)
+            }
+            (None, true) => Proxy::try_from_env(),
+            (None, false) => None,
+        };
+        let config = Config::builder()
+            // The core classifies every answer; ureq must hand back 4xx/5xx as responses.
+            .http_status_as_error(false)
+            // A redirect would carry the key header to another host; the core treats 3xx as an error answer.
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .accept_encoding("")
+            .user_agent(self.user_agent.as_str())
+            .timeout_connect(Some(
+                self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            ))
+            .timeout_per_read(Some(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT)))
+            .timeout_per_call(self.timeout)
+            .tls_config(tls.build())
+            .proxy(proxy)
+            .build();
+        let clock = Clock::new(self.clock.unwrap_or_else(|| Arc::new(Instant::now)));
+        Ok(Client {
+            inner: Arc::new(Inner {
+                agent: Agent::new_with_config(config),
+                endpoint,
+                credential: self.credential,
+                token_config: self.token_config,
+                auth: SharedAuth::new(auth),
+                retry: self.retry,
+                check_audio: self.check_audio,
+                clock,
+            }),
+        })
+    }
+}
+
+impl Client {
+    /// Settings for a client of the resource at `endpoint`, authenticated with `credential`.
+    pub fn builder(endpoint: Endpoint, credential: Credential) -> ClientBuilder {
+        ClientBuilder {
+            endpoint,
+            credential,
+            auth_mode: AuthMode::Token,
+            token_config: TokenConfig::default(),
+            connect_timeout: None,
+            read_timeout: None,
+            timeout: None,
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            retry: RetryPolicy::default(),
+            proxy: None,
+            proxy_from_env: true,
+            allow_insecure_http: None,
+            root_certs_pem: Vec::new(),
+            check_audio: true,
+            clock: None,
+        }
+    }
+
+    /// The endpoint this client talks to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
+    /// Recognize speech in audio streamed from `audio` (sent as it is read, chunked unless `request` says
+    /// otherwise; at most 60 s are heard).
+    ///
+    /// With [`check_audio`](ClientBuilder::check_audio) on (the default) and a WAV request, only the header
+    /// bytes are read first and checked; they are then sent in front of the rest. A stream that was partly
+    /// sent cannot be sent again, so a failure after the upload started is final (a `429` or `401` answered
+    /// before the body was read is still retried).
+    ///
+    /// `NoMatch`, `InitialSilenceTimeout` and `BabbleTimeout` are results, not errors: look at
+    /// [`Recognition::status`] and [`Recognition::hint`].
+    ///
+    /// # Errors
+    ///
+    /// See [`Error`]: [`Error::Io`] when `audio` fails, [`speech_proto::Error::Audio`] /
+    /// [`speech_proto::Error::MalformedWav`] for refused audio, service answers, transport failures.
+    pub fn recognize<R: Read + Send>(
+        &self,
+        audio: R,
+        request: &RecognitionRequest,
+    ) -> Result<Recognition, Error> {
+        let mut audio = audio;
+        request.build(&self.inner.endpoint)?;
+        let peeked = if self.checks_audio(request) {
+            peek_and_check_wav(&mut audio, request.has_pronunciation_assessment())?
+        } else {
+            Vec::new()
+        };
+        let mut upload = Upload::stream(peeked, &mut audio);
+        self.recognize_upload(request, &mut upload)
+    }
+
+    /// Recognize speech in a file (sent with its length; checked first, see [`Client::recognize`]). The file
+    /// is read again from the start for a retry.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::recognize`]; [`Error::Io`] when the file cannot be opened or read.
+    pub fn recognize_file(
+        &self,
+        path: impl AsRef<Path>,
+        request: &RecognitionRequest,
+    ) -> Result<Recognition, Error> {
+        let mut file = File::open(path.as_ref())?;
+        let len = file.metadata()?.len();
+        let request = request.clone().body_length(BodyLength::Known(len));
+        request.build(&self.inner.endpoint)?;
+        if self.checks_audio(&request) {
+            peek_and_check_wav(&mut file, request.has_pronunciation_assessment())?;
+        }
+        let mut upload = Upload::file(file);
+        self.recognize_upload(&request, &mut upload)
+    }
+
+    /// Recognize speech in audio held in memory (sent with its length; checked first, see
+    /// [`Client::recognize`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::recognize`].
+    pub fn recognize_bytes(
+        &self,
+        audio: &[u8],
+        request: &RecognitionRequest,
+    ) -> Result<Recognition, Error> {
+        let request = request
+            .clone()
+            .body_length(BodyLength::Known(audio.len() as u64));
+        request.build(&self.inner.endpoint)?;
+        if self.checks_audio(&request) {
+            peek_and_check_wav(&mut &audio[..], request.has_pronunciation_assessment())?;
+        }
+        let mut upload = Upload::bytes(audio);
+        self.recognize_upload(&request, &mut upload)
+    }
+
+    fn checks_audio(&self, request: &RecognitionRequest) -> bool {
+        self.inner.check_audio && request.audio_content_type() == AudioContentType::WavPcm16k
+    }
+
+    fn recognize_upload(
+        &self,
+        request: &RecognitionRequest,
+        upload: &mut Upload<'_>,
+    ) -> Result<Recognition, Error> {
+        let endpoint = &self.inner.endpoint;
+        self.execute(
+            Service::Recognition,
+            &|| request.build(endpoint),
+            upload,
+            |response| {
+                let body = read_capped(response.into_body(), MAX_RESULT_BODY)?;
+                parse_recognition(&body).map_err(Fail::Proto)
+            },
+        )
+    }
+
+    /// Synthesize speech. The answer streams: the returned reader yields audio as the service sends it, and
+    /// reports an error if the answer ends early.
+    ///
+    /// # Errors
+    ///
+    /// The request's own errors (empty SSML, a bad user agent), service answers (400 for invalid SSML or an
+    /// unknown voice, 401, 429 …) and transport failures, all before the first audio byte.
+    pub fn synthesize(&self, request: &SynthesisRequest) -> Result<SynthesisStream, Error> {
+        let endpoint = &self.inner.endpoint;
+        let mut upload = Upload::bytes(request.body().as_bytes());
+        let format = request.format();
+        self.execute(
+            Service::Synthesis,
+            &|| request.build(endpoint),
+            &mut upload,
+            |response| {
+                let (parts, body) = response.into_parts();
+                Ok(SynthesisStream::new(body, format, parts.headers))
+            },
+        )
+    }
+
+    /// The voices the resource offers.
+    ///
+    /// # Errors
+    ///
+    /// Service answers, transport failures, or a list that does not parse.
+    pub fn voices(&self) -> Result<Vec<Voice>, Error> {
+        let endpoint = &self.inner.endpoint;
+        self.execute(
+            Service::Voices,
+            &|| voices_request(endpoint),
+            &mut Upload::empty(),
+            |response| {
+                let body = read_capped(response.into_body(), MAX_VOICES_BODY)?;
+                parse_voices(&body).map_err(Fail::Proto)
+            },
+        )
+    }
+
+    /// A bearer token from the token service.
+    ///
+    /// * A subscription key with [`AuthMode::Token`]: the token the client currently uses for its own requests
+    ///   (fetched when there is none or it is due for a refresh; shared with every clone).
+    /// * A subscription key with [`AuthMode::Key`]: the client does not use tokens itself, so a new one is
+    ///   fetched from the token service on every call (and not kept).
+    /// * A bearer-token or Entra credential: there is no key to exchange; this is
+    ///   [`speech_proto::Misuse::InvalidState`] (the caller already holds the token).
+    ///
+    /// Every token request counts in [`Client::token_fetches`]. Failures are retried as for other calls.
+    ///
+    /// # Errors
+    ///
+    /// [`speech_proto::Error::TokenUnavailable`] (carrying the token service's answer, e.g. 401 for a wrong
+    /// key), or the misuse above.
+    pub fn token(&self) -> Result<Token, Error> {
+        let inner = &self.inner;
+        if inner.auth.uses_machine() {
+            return self.token_from(&inner.auth);
+        }
+        match inner.credential {
+            Credential::SubscriptionKey(_) => {
+                let once = SharedAuth::new(Auth::with_config(
+                    &inner.endpoint,
+                    inner.credential.clone(),
+                    AuthMode::Token,
+                    inner.token_config,
+                )?);
+                let result = self.token_from(&once);
+                for _ in 0..once.fetches() {
+                    inner.auth.count_fetch();
+                }
+                result
+            }
+            _ => Err(Error::Proto(
+                Misuse::InvalidState(
+                    "token(): the credential is already a bearer token (or Entra); there is no key to exchange",
+                )
+                .into(),
+            )),
+        }
+    }
+
+    fn token_from(&self, auth: &SharedAuth) -> Result<Token, Error> {
+        let inner = &self.inner;
+        let fetch = |request: Request<()>| self.fetch_token(request);
+        let mut number = 0;
+        loop {
+            number += 1;
+            let error = match auth.current_token(&inner.clock, &fetch) {
+                Ok(Some(token)) => return Ok(token),
+                Ok(None) => {
+                    return Err(Error::Proto(
+                        Misuse::InvalidState("token(): this credential has no token machine")
+                            .into(),
+                    ))
+                }
+                Err(e) => e,
+            };
+            let attempt = Attempt::new(number, Failure::Error(&error), BodyState::NotSent);
+            match self.decide(&attempt) {
+                RetryDecision::RetryAfter(d) => std::thread::sleep(d),
+                _ => return Err(Error::Proto(error)),
+            }
+        }
+    }
+
+    /// How many token requests this client (all its clones together) has sent. For tests and `--verbose`.
+    pub fn token_fetches(&self) -> u64 {
+        self.inner.auth.fetches()
+    }
+
+    fn decide(&self, attempt: &Attempt<'_>) -> RetryDecision {
+        let clock = &self.inner.clock;
+        let now = clock.now();
+        retry::decide(
+            &self.inner.retry,
+            attempt,
+            clock.jitter(),
+            clock.unix_secs(now),
+        )
+    }
+
+    /// Perform one token request: the answer (any status, body read up to the core's cap and one byte more, so
+    /// that the core sees an oversized one), or `None` when there was none.
+    fn fetch_token(&self, request: Request<()>) -> FetchOutcome {
+        let response = self
+            .inner
+            .agent
+            .run(request.map(|()| SendBody::none()))
+            .ok()?;
+        let (parts, body) = response.into_parts();
+        let body = read_capped(body, MAX_TOKEN_BODY).ok()?;
+        Some((parts.status, parts.headers, body))
+    }
+
+    /// The driving loop of every call: build, authorize, send, classify, and follow the core's retry decision.
+    fn execute<T>(
+        &self,
+        service: Service,
+        build: &dyn Fn() -> Result<Request<()>, speech_proto::Error>,
+        upload: &mut Upload<'_>,
+        mut on_success: impl FnMut(Response<ureq::Body>) -> Result<T, Fail>,
+    ) -> Result<T, Error> {
+        let inner = &self.inner;
+        let fetch = |request: Request<()>| self.fetch_token(request);
+        let mut number = 0;
+        let mut reauthorized = false;
+        loop {
+            number += 1;
+            let mut request = build()?;
+            upload.rewind()?;
+            let (fail, authorized) = match inner.auth.authorize(&inner.clock, &fetch, &mut request)
+            {
+                Err(e) => (Fail::Proto(e), None),
+                Ok(authorized) => match self.send(service, request, upload, &mut on_success) {
+                    Ok(value) => return Ok(value),
+                    Err(fail) => (fail, Some(authorized)),
+                },
+            };
+            if let Some(e) = upload.take_source_error() {
+                return Err(Error::Io(e));
+            }
+            let failure = match &fail {
+                Fail::Proto(e) => Failure::Error(e),
+                Fail::Transport(_, t) => Failure::Transport(*t),
+            };
+            let attempt = Attempt::new(number, failure, upload.state())
+                .fetched_token(authorized.is_some_and(|a| a.fetched))
+                .reauthorized(reauthorized);
+            match (self.decide(&attempt), authorized) {
+                (RetryDecision::Reauthorize, Some(a)) => {
+                    reauthorized = true;
+                    // Not a retry: the token protocol. The attempt does not count.
+                    number -= 1;
+                    inner.auth.invalidate(&inner.clock, a.id);
+                }
+                (RetryDecision::RetryAfter(d), _) => std::thread::sleep(d),
+                _ => return Err(fail.into()),
+            }
+        }
+    }
+
+    /// Send one authorized request and hand a success to `on_success`; an error answer becomes the core's
+    /// error.
+    fn send<T>(
+        &self,
+        service: Service,
+        request: Request<()>,
+        upload: &mut Upload<'_>,
+        on_success: &mut impl FnMut(Response<ureq::Body>) -> Result<T, Fail>,
+    ) -> Result<T, Fail> {
+        let agent = &self.inner.agent;
+        let sent = if upload.is_empty() {
+            agent.run(request.map(|()| SendBody::none()))
+        } else {
+            agent.run(request.map(|()| SendBody::from_reader(upload)))
+        };
+        let response = sent.map_err(Fail::transport)?;
+        if response.status().is_success() {
+            return on_success(response);
+        }
+        let (parts, body) = response.into_parts();
+        // A body that breaks off is still worth what arrived of it: the status is the answer.
+        let mut bytes = Vec::new();
+        let _ = body
+            .into_reader()
+            .take(MAX_ERROR_BODY as u64)
+            .read_to_end(&mut bytes);
+        Err(Fail::Proto(parse_error_response(
+            service,
+            parts.status,
+            &parts.headers,
+            &bytes,
+        )))
+    }
+}
+
+/// Read a whole body, at most `cap` bytes and one more (so that the core's parser, which checks the cap,
+/// reports [`speech_proto::Error::LimitExceeded`] for an oversized body).
+fn read_capped(body: ureq::Body, cap: usize) -> Result<Vec<u8>, Fail> {
+    let mut bytes = Vec::new();
+    body.into_reader()
+        .take(cap as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Fail::transport(ureq::Error::from(e)))?;
+    Ok(bytes)
+}
+
+/// Why an attempt failed, before the retry decision.
+#[derive(Debug)]
+enum Fail {
+    Proto(speech_proto::Error),
+    Transport(ureq::Error, TransportFailure),
+}
+
+impl Fail {
+    fn transport(e: ureq::Error) -> Self {
+        let class = classify(&e);
+        Fail::Transport(e, class)
+    }
+}
+
+impl From<Fail> for Error {
+    fn from(f: Fail) -> Self {
+        match f {
+            Fail::Proto(e) => Error::Proto(e),
+            Fail::Transport(source, failure) => Error::Transport { source, failure },
+        }
+    }
+}
+
+/// Sort ureq's errors into the classes the core's retry decision knows.
+fn classify(e: &ureq::Error) -> TransportFailure {
+    use io::ErrorKind as K;
+    match e {
+        ureq::Error::Timeout(_) => TransportFailure::TimedOut,
+        ureq::Error::ConnectionFailed => TransportFailure::Connect,
+        ureq::Error::Io(io) => match io.kind() {
+            K::ConnectionRefused | K::AddrNotAvailable => TransportFailure::Connect,
+            K::TimedOut | K::WouldBlock => TransportFailure::TimedOut,
+            K::ConnectionReset
+            | K::ConnectionAborted
+            | K::BrokenPipe
+            | K::UnexpectedEof
+            | K::NotConnected
+            | K::WriteZero
+            | K::Interrupted => TransportFailure::Broken,
+            _ => TransportFailure::Permanent,
+        },
+        // A peer that stops speaking HTTP mid-answer (a cut chunked body) is a broken connection.
+        ureq::Error::Protocol(_) => TransportFailure::Broken,
+        _ => TransportFailure::Permanent,
+    }
+}
+
+/// What kind of credential is in use, for `Debug` (never the secret itself).
+fn auth_kind(credential: &Credential, mode: AuthMode) -> &'static str {
+    match (credential, mode) {
+        (Credential::SubscriptionKey(_), AuthMode::Token) => {
+            "subscription key, exchanged for tokens"
+        }
+        (Credential::SubscriptionKey(_), _) => "subscription key, sent as is",
+        (Credential::AuthorizationToken(_), _) => "bearer token",
+        (Credential::Entra { .. }, _) => "Microsoft Entra ID token",
+        _ => "other",
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mode = if self.inner.auth.uses_machine() {
+            AuthMode::Token
+        } else {
+            AuthMode::Key
+        };
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.endpoint)
+            .field("auth", &auth_kind(&self.inner.credential, mode))
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    fn assert_send<T: Send>() {}
+
+    #[test]
+    fn client_is_send_sync_clone_and_debug_hides_secrets() {
+        assert_send_sync::<Client>();
+        assert_send::<SynthesisStream>();
+        assert_send::<Error>();
+        let key = "0123456789abcdef0123456789abcdef";
+        let client = Client::builder(
+            Endpoint::region("westus").unwrap(),
+            Credential::key(key).unwrap(),
+        )
+        .proxy_from_env(false)
+        .build()
+        .unwrap();
+        let dbg = format!("{client:?}");
+        assert!(!dbg.contains(key), "{dbg}");
+        assert!(
+            dbg.contains("westus") && dbg.contains("exchanged for tokens"),
+            "{dbg}"
+        );
+        let builder = Client::builder(
+            Endpoint::region("westus").unwrap(),
+            Credential::token("eyJsecret.a.b").unwrap(),
+        );
+        assert!(!format!("{builder:?}").contains("eyJsecret"));
+        assert_eq!(client.token_fetches(), 0);
+    }
+
+    #[test]
+    fn build_refuses_bad_settings() {
+        let endpoint = || Endpoint::base_url("http://speech.internal:5000").unwrap();
+        let key = || Credential::key("k").unwrap();
+        let err = Client::builder(endpoint(), key()).build().unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Proto(speech_proto::Error::Misuse(Misuse::InsecureScheme { .. }))
+        ));
+        assert!(Client::builder(endpoint(), key())
+            .allow_insecure_http(true)
+            .proxy_from_env(false)
+            .build()
+            .is_ok());
+        let err = Client::builder(Endpoint::region("westus").unwrap(), key())
+            .add_root_certificate_pem("not a certificate")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err}");
+        assert_eq!(err.kind(), crate::ErrorKind::Usage);
+        let err = Client::builder(Endpoint::region("westus").unwrap(), key())
+            .proxy(Some("http://user:hunter2@[::1".to_owned()))
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn transport_classes() {
+        use ureq::Error as U;
+        assert_eq!(classify(&U::ConnectionFailed), TransportFailure::Connect);
+        assert_eq!(
+            classify(&U::Io(io::ErrorKind::ConnectionRefused.into())),
+            TransportFailure::Connect
+        );
+        assert_eq!(
+            classify(&U::Io(io::ErrorKind::ConnectionReset.into())),
+            TransportFailure::Broken
+        );
+        assert_eq!(
+            classify(&U::Timeout(ureq::Timeout::Global)),
+            TransportFailure::TimedOut
+        );
+        assert_eq!(classify(&U::HostNotFound), TransportFailure::Permanent);
+        assert_eq!(
+            classify(&U::Tls("bad certificate")),
+            TransportFailure::Permanent
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! The one place the client reads a clock, and its cheap source of jitter.
+
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// A monotonic clock, swappable for tests.
+pub(crate) type ClockFn = Arc<dyn Fn() -> Instant + Send + Sync>;
+
+/// The client's clock. The monotonic instant comes from the (swappable) clock function; the wall-clock seconds
+/// the core needs (a token's `exp`, an HTTP-date `Retry-After`) are derived from it, anchored once when the
+/// client is built, so that a test clock moves both.
+#[derive(Clone)]
+pub(crate) struct Clock {
+    now: ClockFn,
+    anchor: Instant,
+    /// The system time at `anchor`, since the Unix epoch (kept with its fraction, so that derived whole seconds
+    /// are the true floor).
+    anchor_unix: Duration,
+    jitter: Arc<Jitter>,
+}
+
+impl Clock {
+    pub(crate) fn new(now: ClockFn) -> Self {
+        let anchor = now();
+        let anchor_unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Clock {
+            now,
+            anchor,
+            anchor_unix,
+            jitter: Arc::new(Jitter::new()),
+        }
+    }
+
+    /// The current instant.
+    pub(crate) fn now(&self) -> Instant {
+        (self.now)()
+    }
+
+    /// The wall-clock seconds since the Unix epoch at `now`.
+    pub(crate) fn unix_secs(&self, now: Instant) -> u64 {
+        let unix = match now.checked_duration_since(self.anchor) {
+            Some(d) => self.anchor_unix.saturating_add(d),
+            None => self
+                .anchor_unix
+                .saturating_sub(self.anchor.duration_since(now)),
+        };
+        unix.as_secs()
+    }
+
+    /// A value in `0..1` for the core's backoff jitter.
+    pub(crate) fn jitter(&self) -> f64 {
+        self.jitter.next()
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
+/// Jitter from SipHash with the per-process random keys of [`RandomState`] over a counter: cheap, spread out,
+/// different across processes and threads. Not for anything secret.
+struct Jitter {
+    state: RandomState,
+    counter: AtomicU64,
+}
+
+impl Jitter {
+    fn new() -> Self {
+        Jitter {
+            state: RandomState::new(),
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    fn next(&self) -> f64 {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let h = self.state.hash_one((n, std::thread::current().id()));
+        // The top 53 bits as a fraction in [0, 1).
+        (h >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_is_in_range_and_varies() {
+        let j = Jitter::new();
+        let values: Vec<f64> = (0..1000).map(|_| j.next()).collect();
+        assert!(values.iter().all(|v| (0.0..1.0).contains(v)));
+        let low = values.iter().filter(|v| **v < 0.5).count();
+        assert!((300..700).contains(&low), "{low} of 1000 below 0.5");
+    }
+
+    #[test]
+    fn wall_clock_follows_the_clock_function() {
+        let base = Instant::now();
+        let offset = Arc::new(std::sync::Mutex::new(Duration::ZERO));
+        let o = offset.clone();
+        let clock = Clock::new(Arc::new(move || base + *o.lock().unwrap()));
+        let t0 = clock.now();
+        let w0 = clock.unix_secs(t0);
+        *offset.lock().unwrap() = Duration::from_secs(90);
+        let t1 = clock.now();
+        assert_eq!(t1 - t0, Duration::from_secs(90));
+        assert_eq!(clock.unix_secs(t1), w0 + 90);
+        if let Some(before) = t0.checked_sub(Duration::from_secs(5)) {
+            let w = clock.unix_secs(before);
+            assert!(w == w0 - 5 || w == w0 - 6, "{w} vs {w0}");
+        }
+    }
+}
