@@ -69,6 +69,7 @@ pub mod text;
 pub mod voices;
 
 mod auth;
+mod body;
 mod faults;
 mod log;
 mod pron;

@@ -32,9 +32,9 @@ use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
-use http_body_util::BodyExt;
 use serde::Serialize;
 
+use crate::body::{closing, read_body, BodyError};
 use crate::codec::{self, DeclaredAudio, Upload};
 use crate::engine::{RecognitionInput, Transcript};
 use crate::pron::{self, PronParams};
@@ -66,14 +66,6 @@ pub(crate) fn message(status: StatusCode, text: &str) -> Response {
         body,
     )
         .into_response()
-}
-
-/// An answer to a request whose body was not read to the end: the connection cannot be reused.
-fn closing(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    response
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,34 +192,23 @@ fn declared_audio(headers: &HeaderMap) -> Option<DeclaredAudio> {
     DeclaredAudio::from_content_type(value)
 }
 
-/// Read the body with the audio timeout between frames and the body cap.
-async fn read_audio(state: &AppState, mut body: Body) -> Result<Vec<u8>, Response> {
-    let mut kept = Vec::new();
-    let mut total = 0u64;
-    loop {
-        let frame = match tokio::time::timeout(state.audio_timeout, body.frame()).await {
-            Err(_) => return Err(closing(StatusCode::REQUEST_TIMEOUT.into_response())),
-            Ok(None) => return Ok(kept),
-            Ok(Some(Err(_))) => {
-                return Err(closing(message(
+/// Read the audio: the audio timeout between frames, the body cap, the first `KEEP_BYTES` kept.
+async fn read_audio(state: &AppState, body: Body) -> Result<Vec<u8>, Response> {
+    read_body(body, state.audio_timeout, state.max_body_bytes, KEEP_BYTES)
+        .await
+        .map_err(|e| {
+            closing(match e {
+                BodyError::Timeout => StatusCode::REQUEST_TIMEOUT.into_response(),
+                BodyError::Unreadable => message(
                     StatusCode::BAD_REQUEST,
                     "The request body could not be read",
-                )))
-            }
-            Ok(Some(Ok(frame))) => frame,
-        };
-        if let Ok(data) = frame.into_data() {
-            total += data.len() as u64;
-            if total > state.max_body_bytes {
-                return Err(closing(message(
+                ),
+                BodyError::TooLarge => message(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "The request body is too large",
-                )));
-            }
-            let room = KEEP_BYTES.saturating_sub(kept.len());
-            kept.extend_from_slice(&data[..data.len().min(room)]);
-        }
-    }
+                ),
+            })
+        })
 }
 
 /// The speech-to-text endpoint.

@@ -22,8 +22,8 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{header, HeaderValue, StatusCode};
-use http_body_util::BodyExt;
 
+use crate::body::{closing, read_body, BodyError};
 use crate::codec::{self, CodecError};
 use crate::engine::{Pcm, SynthesisInput};
 use crate::server::AppState;
@@ -48,37 +48,23 @@ fn text(status: StatusCode, message: impl Into<String>) -> Response {
         .into_response()
 }
 
-fn closing(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    response
-}
-
-async fn read_ssml(state: &AppState, mut body: Body) -> Result<Vec<u8>, Response> {
-    let mut buf = Vec::new();
-    loop {
-        let frame = match tokio::time::timeout(state.audio_timeout, body.frame()).await {
-            Err(_) => return Err(closing(StatusCode::REQUEST_TIMEOUT.into_response())),
-            Ok(None) => return Ok(buf),
-            Ok(Some(Err(_))) => {
-                return Err(closing(text(
+/// Read the SSML document: the audio timeout between frames, at most `MAX_SSML` bytes.
+async fn read_ssml(state: &AppState, body: Body) -> Result<Vec<u8>, Response> {
+    read_body(body, state.audio_timeout, MAX_SSML as u64, MAX_SSML)
+        .await
+        .map_err(|e| {
+            closing(match e {
+                BodyError::Timeout => StatusCode::REQUEST_TIMEOUT.into_response(),
+                BodyError::Unreadable => text(
                     StatusCode::BAD_REQUEST,
                     "The request body could not be read",
-                )))
-            }
-            Ok(Some(Ok(frame))) => frame,
-        };
-        if let Ok(data) = frame.into_data() {
-            if buf.len() + data.len() > MAX_SSML {
-                return Err(closing(text(
+                ),
+                BodyError::TooLarge => text(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "The SSML document is larger than 1 MiB",
-                )));
-            }
-            buf.extend_from_slice(&data);
-        }
-    }
+                ),
+            })
+        })
 }
 
 /// The synthesis endpoint.
