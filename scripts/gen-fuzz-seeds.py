@@ -176,7 +176,54 @@ def token_seeds():
     put("token_response", '{"error":{"code":"401","message":"Access denied"}}')
 
 
+def response_head_seeds():
+    # Byte 0 is the control byte of speech_proto::__fuzz::response_head: bit 0 = small caps, the rest = read size.
+    def put_head(ctl, head):
+        put("response_head", bytes([ctl]) + (head.encode() if isinstance(head, str) else head))
+    put_head(0x0e, "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nX-RequestId: 6f2b\r\n"
+                   "Content-Length: 120\r\n\r\n{\"RecognitionStatus\":\"Success\"}")
+    put_head(0x02, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+    put_head(0x10, "HTTP/1.1 401 Access Denied\r\nWWW-Authenticate: Bearer\r\nContent-Length: 0\r\n\r\n")
+    put_head(0x20, "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nConnection: close\r\n\r\n")
+    put_head(0x04, "HTTP/1.0 200 OK\nServer: old\nConnection: keep-alive\n\n")
+    put_head(0x06, "\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n")
+    put_head(0x08, "HTTP/1.1 200\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n")
+    put_head(0x0a, "HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\n")
+    put_head(0x0c, "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    put_head(0x12, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+    put_head(0x01, "HTTP/1.1 200 OK\r\n" + "".join("h%d: v\r\n" % i for i in range(6)) + "\r\n")
+    put_head(0x03, "HTTP/1.1 200 OK\r\nX-Long: " + "y" * 300 + "\r\n\r\n")
+    put_head(0x14, "HTTP/1.1 099 Low\r\n\r\n")
+    put_head(0x16, "HTTP/2.0 200 OK\r\n\r\n")
+    put_head(0x18, "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n")
+    put_head(0x1a, b"HTTP/1.1 200 OK\r\nX-Bin: \x80\xff\r\n\r\n")
+    put_head(0x1c, "HTTP/1.1 200 OK\r\nX-A: 1\r\n")
+    put_head(0x00, "")
+
+
+def chunked_decoder_seeds():
+    # Bytes 0-2 are the control bytes of speech_proto::__fuzz::chunked_decoder: caps, read size, output size.
+    def put_body(ctl, body):
+        put("chunked_decoder", bytes(ctl) + (body.encode() if isinstance(body, str) else body))
+    put_body([0, 64, 64], "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+    put_body([0, 1, 1], "5;name=value\r\nhello\r\n0;last\r\n\r\n")
+    put_body([0, 3, 7], "A\r\n0123456789\r\n0\r\nExpires: never\r\nX-Checksum: abc\r\n\r\nNEXT")
+    put_body([0, 5, 2], '4;q="x;y"\r\nRIFF\r\n0\r\n\r\n')
+    put_body([0, 200, 3], "1000\r\n" + "a" * 4096 + "\r\n0\r\n\r\n")
+    put_body([1, 2, 2], "1;" + "e" * 20 + "\r\nx\r\n0\r\n\r\n")
+    put_body([1, 4, 4], "0\r\n" + "".join("t%d: v\r\n" % i for i in range(5)) + "\r\n")
+    put_body([1, 9, 9], "0\r\nx: " + "v" * 80 + "\r\n\r\n")
+    put_body([0, 16, 16], "fffffffffffffffff\r\n")
+    put_body([0, 2, 2], "5\r\nhelloXX0\r\n\r\n")
+    put_body([0, 1, 1], "5\nhello\n0\n\n")
+    put_body([0, 8, 8], "\r\n\r\n")
+    put_body([0, 8, 8], "0\r\nbad line\r\n\r\n")
+    put_body([0, 4, 4], "3\r\nab")
+    put_body([0, 1, 250], "")
+
+
 if __name__ == "__main__":
     wav_seeds(); rec_seeds(); voices_seeds(); error_seeds(); token_seeds()
+    response_head_seeds(); chunked_decoder_seeds()
     for t in sorted(os.listdir(ROOT)):
         print(t, len(os.listdir(os.path.join(ROOT, t))))

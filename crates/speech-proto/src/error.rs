@@ -11,6 +11,8 @@
 //! * **bad input from outside** ([`Error::MalformedResponse`], [`Error::MalformedWav`], [`Error::Audio`],
 //!   [`Error::LimitExceeded`]): a body that does not parse, a WAV header that is broken, audio the service would
 //!   hear wrongly, or something larger than the cap the core allows itself to buffer.
+//! * **the HTTP/1.1 codec** ([`Error::Wire`]): a peer that broke HTTP/1.1 framing or a cap (like a broken
+//!   connection: retryable on a new one), or a request the codec cannot write (misuse).
 
 use std::fmt;
 use std::time::{Duration, UNIX_EPOCH};
@@ -18,6 +20,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use http::{HeaderMap, StatusCode};
 
 use crate::audio::{AudioProblem, WavError};
+use crate::wire::WireError;
 
 /// Which REST surface an answer came from. Hints and body parsing depend on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -73,6 +76,9 @@ pub enum Error {
         /// How long until the next fetch attempt, when one is planned.
         retry_in: Option<Duration>,
     },
+    /// The HTTP/1.1 codec ([`crate::wire`]) failed: the peer broke the framing or went over a cap (close the
+    /// connection; a new one may work), or the caller asked for something the codec cannot do.
+    Wire(WireError),
 }
 
 /// Ways a caller can misuse the API. Each names the offending input.
@@ -218,6 +224,12 @@ impl From<WavError> for Error {
     }
 }
 
+impl From<WireError> for Error {
+    fn from(e: WireError) -> Self {
+        Error::Wire(e)
+    }
+}
+
 impl From<httparse::Error> for MalformedResponse {
     fn from(e: httparse::Error) -> Self {
         MalformedResponse {
@@ -265,6 +277,7 @@ impl fmt::Display for Error {
                     None => Ok(()),
                 }
             }
+            Error::Wire(e) => e.fmt(f),
         }
     }
 }
@@ -276,6 +289,7 @@ impl std::error::Error for Error {
             Error::Service(e) => Some(&**e),
             Error::MalformedResponse(e) => Some(e),
             Error::MalformedWav(e) => Some(e),
+            Error::Wire(e) => Some(e),
             Error::TokenUnavailable {
                 last_error: Some(e),
                 ..
@@ -412,6 +426,8 @@ impl Error {
                 Some(status) => ErrorKind::of_status(status),
                 None => ErrorKind::Network,
             },
+            Error::Wire(e) if e.is_peer_fault() => ErrorKind::Network,
+            Error::Wire(_) => ErrorKind::Usage,
         }
     }
 
@@ -420,6 +436,10 @@ impl Error {
     /// Yes for service answers 408, 429, 500, 502, 503 and 504, and for [`Error::TokenUnavailable`] (the token
     /// machine is backing off and will try again). No for caller misuse, malformed bodies, bad audio and the
     /// other 4xx answers (400, 401, 403, 411, 413, 415, …), which need a change first.
+    ///
+    /// [`Error::Wire`] errors the peer caused (a truncated body, broken framing, a cap exceeded) are retryable
+    /// like a broken connection: close it, and resend on a new one. The codec's misuse errors
+    /// ([`WireError::InvalidRequestHead`], [`WireError::InsufficientSize`]) are not.
     ///
     /// A 401 for a request that carried a token *fetched by the token machine* is the one exception the caller
     /// handles without retry policy of its own: report it with
@@ -430,6 +450,7 @@ impl Error {
         match self {
             Error::Service(e) => e.is_retryable(),
             Error::TokenUnavailable { .. } => true,
+            Error::Wire(e) => e.is_peer_fault(),
             _ => false,
         }
     }
@@ -481,7 +502,11 @@ impl Error {
 
     /// Whether this is caller misuse (fix the call; retrying cannot help).
     pub fn is_misuse(&self) -> bool {
-        matches!(self, Error::Misuse(_))
+        match self {
+            Error::Misuse(_) => true,
+            Error::Wire(e) => !e.is_peer_fault(),
+            _ => false,
+        }
     }
 }
 

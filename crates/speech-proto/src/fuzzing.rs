@@ -80,3 +80,153 @@ pub fn token_response(data: &[u8]) {
         );
     }
 }
+
+/// The HTTP/1.1 response-head parser (`wire::try_parse_response_head`). Byte 0 picks the limits (bit 0: small
+/// caps) and the read size for a second, split parse through `wire::ResponseHeadParser` over growing prefixes,
+/// which must agree with the one-shot parse; the rest is the input. A parsed head then goes through
+/// `response_body_kind` (GET, HEAD, POST), `keep_alive` and `Debug`.
+pub fn response_head(data: &[u8]) {
+    use crate::wire::{
+        keep_alive, response_body_kind, try_parse_response_head, BodyDecoder, Limits,
+        ResponseHeadParser,
+    };
+    let (ctl, input) = data.split_first().map_or((0, data), |(c, r)| (*c, r));
+    let limits = if ctl & 1 == 1 {
+        Limits {
+            max_head_bytes: 256,
+            max_headers: 4,
+            ..Limits::default()
+        }
+    } else {
+        Limits::default()
+    };
+    let step = usize::from(ctl >> 1).max(1);
+    let one = try_parse_response_head(input, &limits);
+    let mut parser = ResponseHeadParser::new();
+    let mut end = 0;
+    let split = loop {
+        end = (end + step).min(input.len());
+        match parser.parse(&input[..end], &limits) {
+            Ok(None) if end < input.len() => continue,
+            other => break other,
+        }
+    };
+    assert_eq!(split, one, "a split parse differs from the one-shot parse");
+    match one {
+        Ok(Some((consumed, head))) => {
+            assert!(consumed <= input.len() && consumed <= limits.max_head_bytes);
+            let _ = (format!("{head:?}"), head.is_interim());
+            for method in [http::Method::GET, http::Method::HEAD, http::Method::POST] {
+                if let Ok(kind) = response_body_kind(&method, &head) {
+                    let decoder = BodyDecoder::new(kind, limits);
+                    let request = http::Request::builder()
+                        .method(method)
+                        .uri("http://h/")
+                        .body(())
+                        .unwrap_or_default();
+                    let _ = keep_alive(&request, &head, &decoder);
+                }
+            }
+        }
+        Ok(None) => assert!(input.len() <= limits.max_head_bytes),
+        Err(e) => {
+            let _ = (e.to_string(), e.kind(), e.is_retryable());
+        }
+    }
+}
+
+/// The chunked body decoder (`wire::BodyDecoder`). Byte 0 picks the limits (bit 0: small caps), byte 1 the
+/// read size and byte 2 the output size of a split decode, which must agree with a one-shot decode; the rest
+/// is the input. A body that decodes completely is re-encoded with `wire::write_chunk` (output size from byte
+/// 2) and must decode to itself.
+pub fn chunked_decoder(data: &[u8]) {
+    use crate::wire::{write_chunk, BodyKind, Limits, LAST_CHUNK};
+    let ctl = |i: usize| data.get(i).copied().unwrap_or(0);
+    let input = data.get(3..).unwrap_or_default();
+    let limits = if ctl(0) & 1 == 1 {
+        Limits {
+            max_chunk_line: 16,
+            max_trailer_bytes: 64,
+            max_headers: 3,
+            ..Limits::default()
+        }
+    } else {
+        Limits::default()
+    };
+    let step = usize::from(ctl(1)).max(1);
+    let out_len = usize::from(ctl(2)).max(1);
+    let whole = decode_in_pieces(
+        BodyKind::Chunked,
+        limits,
+        input,
+        input.len().max(1),
+        1 << 16,
+    );
+    let split = decode_in_pieces(BodyKind::Chunked, limits, input, step, out_len);
+    assert_eq!(
+        split, whole,
+        "a split decode differs from the one-shot decode"
+    );
+    let (Ok(()), body, ..) = whole else { return };
+    let mut wire = Vec::with_capacity(body.len() + 64);
+    let mut buf = vec![0u8; out_len.max(6)];
+    let mut rest = &body[..];
+    while !rest.is_empty() {
+        match write_chunk(rest, &mut buf) {
+            Ok((consumed, written)) => {
+                wire.extend_from_slice(&buf[..written]);
+                rest = &rest[consumed..];
+            }
+            Err(e) => panic!("write_chunk into {} bytes: {e}", buf.len()),
+        }
+    }
+    wire.extend_from_slice(LAST_CHUNK);
+    let again = decode_in_pieces(BodyKind::Chunked, Limits::default(), &wire, step, out_len);
+    assert_eq!(again.0, Ok(()));
+    assert_eq!(again.1, body, "re-encoded body decodes differently");
+}
+
+/// The outcome of decoding `input` in reads of `step` bytes into outputs of `out_len` bytes, then `finish`:
+/// (result, body, consumed, done, trailers). After an error only the error is kept: how much came out before
+/// it depends on where the reads were cut.
+type BodyRun = (
+    Result<(), crate::Error>,
+    Vec<u8>,
+    usize,
+    bool,
+    Option<HeaderMap>,
+);
+
+fn decode_in_pieces(
+    kind: crate::wire::BodyKind,
+    limits: crate::wire::Limits,
+    input: &[u8],
+    step: usize,
+    out_len: usize,
+) -> BodyRun {
+    let mut decoder = crate::wire::BodyDecoder::new(kind, limits);
+    let mut body = Vec::new();
+    let mut out = vec![0u8; out_len];
+    let mut consumed = 0;
+    let result = (|| {
+        for piece in input.chunks(step) {
+            let mut piece = piece;
+            while !piece.is_empty() {
+                let d = decoder.decode(piece, &mut out)?;
+                body.extend_from_slice(&out[..d.produced]);
+                consumed += d.consumed;
+                piece = &piece[d.consumed..];
+                if d.consumed == 0 && d.produced == 0 {
+                    assert!(decoder.is_done(), "the decoder made no progress");
+                    return decoder.finish();
+                }
+            }
+        }
+        decoder.finish()
+    })();
+    let (done, trailers) = (decoder.is_done(), decoder.trailers().cloned());
+    match result {
+        Ok(()) => (result, body, consumed, done, trailers),
+        Err(_) => (result, Vec::new(), 0, done, trailers),
+    }
+}

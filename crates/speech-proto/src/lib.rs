@@ -16,14 +16,17 @@
 //!   with caller-supplied jitter, drop-and-refetch after a 401, and tokens only ever sent to the host family
 //!   that issued them.
 //! * **Requests and results**: recognition ([`recognize`]), synthesis and SSML ([`synthesize`]), the voices list
-//!   ([`voices`]), as `http::Request<()>` heads that ureq and reqwest take as they are, and parsers for
-//!   complete, size-capped bodies.
+//!   ([`voices`]), as `http::Request<()>` heads that HTTP clients built on the `http` crate take as they
+//!   are, and parsers for complete, size-capped bodies.
 //! * **Audio checks** ([`audio`]): a push-style WAV header parser and the checks that catch audio the service
 //!   would hear as silence before a byte is sent.
 //! * **Errors** ([`error`]): one [`Error`] enum that tells caller misuse from service answers; every service
 //!   answer carries its status, message, request id, `Retry-After`, whether a retry can help, and a
 //!   troubleshooting [`Hint`].
 //! * **The WebSocket handshake head** ([`ws`]) for callers who bring their own WebSocket library.
+//! * **An HTTP/1.1 client codec** ([`wire`]) for transports that only move bytes: request heads, chunked
+//!   framing without copying the payload, `100 Continue`, response heads through `httparse`, body decoding
+//!   (length, chunked, close) and the keep-alive decision, with a cap on everything buffered.
 //!
 //! # Out of scope
 //!
@@ -78,6 +81,7 @@ pub mod retry;
 pub mod synthesize;
 pub mod token;
 pub mod voices;
+pub mod wire;
 pub mod ws;
 
 #[doc(hidden)]

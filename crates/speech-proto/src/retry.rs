@@ -12,7 +12,8 @@
 //!   [`RetryPolicy::max_retry_after`]: the caller is better told at once), otherwise the backoff.
 //! * **408, 500, 502, 503, 504, and transport failures** (no connection, connection broken, timed out) → the
 //!   backoff: `base_delay · 2^(n-1)`, capped at `max_delay`, shortened by up to half by the caller's jitter; at
-//!   least `Retry-After` when a 5xx carried one.
+//!   least `Retry-After` when a 5xx carried one. A response that broke HTTP/1.1 framing or was cut short
+//!   ([`Error::Wire`] from the peer) counts as a broken connection.
 //! * **No token available** ([`Error::TokenUnavailable`]): the token machine is backing off after a failed
 //!   fetch. Wait until its next attempt when the failure can pass (no answer, 429, 5xx); give up when the token
 //!   service refused the key (401, 403, 400), which needs the caller to fix the key or the endpoint.
@@ -161,6 +162,29 @@ pub enum TransportFailure {
     Permanent,
 }
 
+impl TransportFailure {
+    /// The class of a failed IO operation on the connection, by its [`std::io::ErrorKind`] (the value only: no
+    /// IO happens here). Shared by every driver, so that the same socket error is retried the same way
+    /// whichever adapter saw it: refused or unreachable → [`Connect`](Self::Connect); timed out or would
+    /// block → [`TimedOut`](Self::TimedOut); reset, aborted, closed early, a broken pipe → [`Broken`](Self::Broken);
+    /// anything else → [`Permanent`](Self::Permanent).
+    pub fn from_io_kind(kind: std::io::ErrorKind) -> Self {
+        use std::io::ErrorKind as K;
+        match kind {
+            K::ConnectionRefused | K::AddrNotAvailable => TransportFailure::Connect,
+            K::TimedOut | K::WouldBlock => TransportFailure::TimedOut,
+            K::ConnectionReset
+            | K::ConnectionAborted
+            | K::BrokenPipe
+            | K::UnexpectedEof
+            | K::NotConnected
+            | K::WriteZero
+            | K::Interrupted => TransportFailure::Broken,
+            _ => TransportFailure::Permanent,
+        }
+    }
+}
+
 /// Why an attempt failed.
 #[derive(Clone, Copy, Debug)]
 pub enum Failure<'a> {
@@ -285,6 +309,8 @@ pub fn decide(
                 None => RetryDecision::GiveUp,
             }
         }
+        // A response that broke HTTP/1.1 framing or was cut short: like a broken connection.
+        Error::Wire(w) if w.is_peer_fault() => RetryDecision::RetryAfter(backoff),
         _ => RetryDecision::GiveUp,
     }
 }
@@ -317,6 +343,18 @@ mod tests {
             0.0,
             NOW,
         )
+    }
+
+    #[test]
+    fn io_error_kinds_map_to_transport_classes() {
+        use std::io::ErrorKind as K;
+        let class = TransportFailure::from_io_kind;
+        assert_eq!(class(K::ConnectionRefused), TransportFailure::Connect);
+        assert_eq!(class(K::TimedOut), TransportFailure::TimedOut);
+        assert_eq!(class(K::ConnectionReset), TransportFailure::Broken);
+        assert_eq!(class(K::UnexpectedEof), TransportFailure::Broken);
+        assert_eq!(class(K::InvalidData), TransportFailure::Permanent);
+        assert_eq!(class(K::PermissionDenied), TransportFailure::Permanent);
     }
 
     #[test]

@@ -52,3 +52,13 @@ fn error_body() {
 fn token_response() {
     replay("token_response", speech_proto::__fuzz::token_response);
 }
+
+#[test]
+fn response_head() {
+    replay("response_head", speech_proto::__fuzz::response_head);
+}
+
+#[test]
+fn chunked_decoder() {
+    replay("chunked_decoder", speech_proto::__fuzz::chunked_decoder);
+}

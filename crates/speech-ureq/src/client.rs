@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -660,22 +660,10 @@ impl From<Fail> for Error {
 
 /// Sort ureq's errors into the classes the core's retry decision knows.
 fn classify(e: &ureq::Error) -> TransportFailure {
-    use io::ErrorKind as K;
     match e {
         ureq::Error::Timeout(_) => TransportFailure::TimedOut,
         ureq::Error::ConnectionFailed => TransportFailure::Connect,
-        ureq::Error::Io(io) => match io.kind() {
-            K::ConnectionRefused | K::AddrNotAvailable => TransportFailure::Connect,
-            K::TimedOut | K::WouldBlock => TransportFailure::TimedOut,
-            K::ConnectionReset
-            | K::ConnectionAborted
-            | K::BrokenPipe
-            | K::UnexpectedEof
-            | K::NotConnected
-            | K::WriteZero
-            | K::Interrupted => TransportFailure::Broken,
-            _ => TransportFailure::Permanent,
-        },
+        ureq::Error::Io(io) => TransportFailure::from_io_kind(io.kind()),
         // A peer that stops speaking HTTP mid-answer (a cut chunked body) is a broken connection.
         ureq::Error::Protocol(_) => TransportFailure::Broken,
         _ => TransportFailure::Permanent,
@@ -712,6 +700,7 @@ impl fmt::Debug for Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io;
 
     fn assert_send_sync<T: Send + Sync + Clone>() {}
     fn assert_send<T: Send>() {}
