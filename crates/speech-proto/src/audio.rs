@@ -849,6 +849,64 @@ pub fn check_for_recognition(
     }
 }
 
+/// The audio check before a recognition upload, fed with the first pieces of the audio as the driver reads
+/// them: the WAV header parser, then [`check_for_recognition`] once the header is complete.
+///
+/// A driver that streams the caller's audio reads ahead only until [`UploadCheck::push`] returns `Some`, keeps
+/// the bytes it read (they go in front of the rest) and refuses the upload on an error, before a byte is sent.
+/// Both adapters use it, so the same audio is refused the same way whichever one sends it.
+///
+/// ```
+/// use speech_proto::audio::UploadCheck;
+///
+/// let mut wav = b"RIFF\x24\x7d\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x80\x3e\0\0\0\x7d\0\0\x02\0\x10\0data\0\x7d\0\0".to_vec();
+/// wav.resize(44 + 32_000, 0); // one second of 16 kHz mono 16-bit PCM
+/// let mut check = UploadCheck::new(false);
+/// assert!(check.push(&wav[..20])?.is_none()); // not complete yet: read more
+/// let info = check.push(&wav[20..4096])?.expect("the header is complete and acceptable");
+/// assert_eq!(info.duration, Some(std::time::Duration::from_secs(1)));
+/// # Ok::<(), speech_proto::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct UploadCheck {
+    parser: WavHeaderParser,
+    pronunciation_assessment: bool,
+}
+
+impl UploadCheck {
+    /// A check for a recognition request, with the shorter limit when it asks for pronunciation assessment.
+    pub fn new(pronunciation_assessment: bool) -> Self {
+        UploadCheck {
+            parser: WavHeaderParser::new(),
+            pronunciation_assessment,
+        }
+    }
+
+    /// Push the next piece read from the audio; an empty piece means the audio ended.
+    ///
+    /// `Ok(None)`: the header is not complete yet; read and push more. `Ok(Some(info))`: the header is complete
+    /// and the service will hear the audio; stop reading ahead and send. Once `Some` has been returned, further
+    /// pushes are not needed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MalformedWav`] when the bytes are not a WAV file (or end before the header does), and
+    /// [`Error::Audio`] with every problem at once when the service would mishear the audio.
+    pub fn push(&mut self, piece: &[u8]) -> Result<Option<AudioInfo>, Error> {
+        let header = if piece.is_empty() {
+            self.parser.finish()?
+        } else {
+            match self.parser.push(piece)? {
+                WavStatus::Partial(_) => return Ok(None),
+                WavStatus::Complete { header, .. } => header,
+            }
+        };
+        check_for_recognition(&header, self.pronunciation_assessment)
+            .map(Some)
+            .map_err(Error::Audio)
+    }
+}
+
 /// The default RMS level (on the 16-bit scale) below which a 10 ms frame counts as silence: 328, about
 /// −40 dBFS.
 pub const DEFAULT_SILENCE_THRESHOLD: u16 = 328;
@@ -1054,6 +1112,48 @@ pub fn __fuzz_wav_header(data: &[u8]) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_upload_check_reads_only_the_header_and_refuses_misheard_audio() {
+        let mut good = Vec::new();
+        good.extend_from_slice(b"RIFF");
+        good.extend_from_slice(&(36u32 + 3200).to_le_bytes());
+        good.extend_from_slice(b"WAVEfmt ");
+        for v in [
+            16u32.to_le_bytes(),
+            [1, 0, 1, 0],
+            16_000u32.to_le_bytes(),
+            32_000u32.to_le_bytes(),
+            [2, 0, 16, 0],
+        ] {
+            good.extend_from_slice(&v);
+        }
+        good.extend_from_slice(b"data");
+        good.extend_from_slice(&3200u32.to_le_bytes());
+        good.resize(44 + 3200, 0);
+        let mut check = UploadCheck::new(false);
+        for (i, b) in good.iter().enumerate().take(44) {
+            let done = check.push(std::slice::from_ref(b)).unwrap();
+            assert_eq!(done.is_some(), i == 43, "byte {i}");
+        }
+
+        let mut stereo = good.clone();
+        stereo[22] = 2;
+        let err = UploadCheck::new(false).push(&stereo).unwrap_err();
+        assert!(
+            matches!(&err, Error::Audio(p) if p.contains(&AudioProblem::Channels { found: 2 })),
+            "{err:?}"
+        );
+
+        let err = UploadCheck::new(false)
+            .push(b"ID3\x04 an mp3 file")
+            .unwrap_err();
+        assert!(matches!(err, Error::MalformedWav(_)), "{err:?}");
+        // Audio that ends inside the header.
+        let mut check = UploadCheck::new(false);
+        assert!(check.push(&good[..20]).unwrap().is_none());
+        assert!(matches!(check.push(b""), Err(Error::MalformedWav(_))));
+    }
+
     use super::*;
 
     /// Build a WAV file: RIFF header, the given chunks, then `data` with `data` bytes.

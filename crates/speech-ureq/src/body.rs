@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 
 use http::HeaderMap;
-use speech_proto::audio::{check_for_recognition, WavHeaderParser, WavStatus};
+use speech_proto::audio::UploadCheck;
 use speech_proto::retry::BodyState;
 use speech_proto::synthesize::OutputFormat;
 
@@ -131,8 +131,9 @@ impl Read for Upload<'_> {
     }
 }
 
-/// Read the WAV header from `source` and check it for recognition. Returns every byte read (the header and
-/// whatever part of the samples came with the last read), to be sent in front of the rest of the source.
+/// Read the WAV header from `source` and check it for recognition (the core's [`UploadCheck`]). Returns every
+/// byte read (the header and whatever part of the samples came with the last read), to be sent in front of the
+/// rest of the source.
 ///
 /// Reads in pieces of 4 KiB and keeps only what it read: at most the core parser's header search window
 /// ([`DEFAULT_MAX_HEADER_LEN`](speech_proto::audio::DEFAULT_MAX_HEADER_LEN)) plus one piece.
@@ -140,30 +141,20 @@ pub(crate) fn peek_and_check_wav(
     source: &mut dyn Read,
     pronunciation_assessment: bool,
 ) -> Result<Vec<u8>, Error> {
-    let mut parser = WavHeaderParser::new();
+    let mut check = UploadCheck::new(pronunciation_assessment);
     let mut peeked = Vec::new();
     let mut chunk = [0u8; PEEK_CHUNK];
-    let header = loop {
+    loop {
         let n = match source.read(&mut chunk) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(Error::Io(e)),
         };
-        if n == 0 {
-            break parser.finish().map_err(speech_proto::Error::from)?;
-        }
         peeked.extend_from_slice(&chunk[..n]);
-        match parser
-            .push(&chunk[..n])
-            .map_err(speech_proto::Error::from)?
-        {
-            WavStatus::Partial(_) => {}
-            WavStatus::Complete { header, .. } => break header,
+        if check.push(&chunk[..n])?.is_some() {
+            return Ok(peeked);
         }
-    };
-    check_for_recognition(&header, pronunciation_assessment)
-        .map_err(|problems| Error::Proto(speech_proto::Error::Audio(problems)))?;
-    Ok(peeked)
+    }
 }
 
 /// Synthesized audio, read as it arrives from the service.

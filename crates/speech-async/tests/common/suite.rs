@@ -1,0 +1,492 @@
+//! The end-to-end scenarios, written once and run on every runtime and transport (see the `suite!` macro at
+//! the bottom, used by `tests/async_std.rs`, `tests/smol.rs`, `tests/tokio_raw.rs` and
+//! `tests/tokio_reqwest.rs`).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use http::StatusCode;
+use speech_async::speech_proto::recognize::{RecognitionRequest, RecognitionStatus};
+use speech_async::speech_proto::retry::TransportFailure;
+use speech_async::speech_proto::synthesize::{OutputFormat, Ssml, SynthesisRequest};
+use speech_async::speech_proto::{Credential, Endpoint, Error as ProtoError};
+use speech_async::{AuthMode, Error, ErrorKind};
+
+use super::*;
+
+fn synthesis(text: &str) -> SynthesisRequest {
+    let ssml = Ssml::simple("en-US", "en-US-AvaNeural", text);
+    SynthesisRequest::new(
+        &ssml,
+        OutputFormat::Riff16Khz16BitMonoPcm,
+        "speech-async-tests/1.0",
+    )
+    .expect("synthesis request")
+}
+
+fn statuses(emu: &EmulatorHandle, path: &str) -> Vec<Option<u16>> {
+    seen(emu, path).iter().map(|r| r.status).collect()
+}
+
+/// Recognition, streamed synthesis, voices and the token, with one token fetch for all of them.
+pub fn every_call_once(flavor: &impl Flavor) {
+    let emu = emulator();
+    let client = client_builder(flavor, &emu).build().unwrap();
+    flavor.block_on(async {
+        let audio = speech_wav(800);
+        let result = client
+            .recognize_bytes(&audio, &RecognitionRequest::new("en-US"))
+            .await
+            .unwrap();
+        assert_eq!(result.status, Some(RecognitionStatus::Success));
+        assert!(!result.display_text().unwrap_or_default().is_empty());
+
+        let mut stream = client
+            .synthesize(&synthesis("Hello from every runtime."))
+            .await
+            .unwrap();
+        assert_eq!(stream.format(), OutputFormat::Riff16Khz16BitMonoPcm);
+        let mut wav = Vec::new();
+        let mut chunks = 0;
+        while let Some(chunk) = stream.next().await {
+            wav.extend_from_slice(&chunk.unwrap());
+            chunks += 1;
+        }
+        assert!(chunks >= 1);
+        assert!(
+            wav.starts_with(b"RIFF") && wav.len() > 44,
+            "{} bytes",
+            wav.len()
+        );
+
+        let voices = client.voices().await.unwrap();
+        assert!(voices.iter().any(|v| v.speaks("en-US")));
+
+        let token = client.token().await.unwrap();
+        assert!(!token.expose_secret().is_empty());
+    });
+    assert_eq!(client.token_fetches(), 1);
+    assert_eq!(seen(&emu, TOKEN_PATH).len(), 1);
+    assert_eq!(statuses(&emu, STT_PATH), vec![Some(200)]);
+    assert_eq!(statuses(&emu, TTS_PATH), vec![Some(200)]);
+    // The recognition went up with its length.
+    assert_eq!(
+        seen(&emu, STT_PATH)[0].body_len,
+        speech_wav(800).len() as u64
+    );
+}
+
+/// A reader and a stream handing out 1, 7, 333 and 4097 bytes at a time go up chunked and arrive whole.
+pub fn chunked_upload_in_odd_pieces(flavor: &impl Flavor) {
+    let emu = emulator();
+    let client = client_builder(flavor, &emu).build().unwrap();
+    let audio = speech_wav(1500);
+    flavor.block_on(async {
+        let request = RecognitionRequest::new("en-US");
+        let result = client
+            .recognize(OddPieces::new(audio.clone()), &request)
+            .await
+            .unwrap();
+        assert_eq!(result.status, Some(RecognitionStatus::Success));
+        let result = client
+            .recognize_stream(odd_stream(&audio), &request)
+            .await
+            .unwrap();
+        assert_eq!(result.status, Some(RecognitionStatus::Success));
+    });
+    let logged = seen(&emu, STT_PATH);
+    assert_eq!(logged.len(), 2);
+    for r in logged {
+        assert_eq!(r.status, Some(200));
+        assert_eq!(r.body_len, audio.len() as u64);
+        assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+    }
+}
+
+/// TLS against the emulator's HTTPS mode, trusting its CA; without the CA the certificate is refused (and that
+/// is not retried).
+pub fn tls_with_the_emulators_ca(flavor: &impl Flavor) {
+    let emu = emulator_builder().tls(true).start_blocking().unwrap();
+    assert!(emu.base_url().starts_with("https://"));
+    let client = client_builder(flavor, &emu).build().unwrap();
+    flavor.block_on(async {
+        let result = client
+            .recognize(
+                OddPieces::new(speech_wav(500)),
+                &RecognitionRequest::new("en-US"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(result.status, Some(RecognitionStatus::Success));
+        let wav = client
+            .synthesize(&synthesis("Secure."))
+            .await
+            .unwrap()
+            .collect_bytes()
+            .await
+            .unwrap();
+        assert!(wav.starts_with(b"RIFF"));
+    });
+    let untrusting = flavor
+        .builder(
+            Endpoint::base_url(emu.base_url()).unwrap(),
+            Credential::key(KEY).unwrap(),
+            None,
+        )
+        .auth_mode(AuthMode::Key)
+        .retry(quick_retry(4))
+        .build()
+        .unwrap();
+    let before = emu.requests().len();
+    let err = flavor.block_on(untrusting.voices()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Network, "{err:?}");
+    assert_eq!(emu.requests().len(), before, "no request got through");
+}
+
+/// 200 recognitions at once on one client: one token fetch, seen once by the emulator.
+pub fn two_hundred_concurrent_recognitions_share_one_token_fetch(flavor: &impl Flavor) {
+    let emu = emulator();
+    let client = client_builder(flavor, &emu).build().unwrap();
+    let audio = speech_wav(300);
+    let request = RecognitionRequest::new("en-US");
+    let results = flavor.block_on(futures_util::future::join_all((0..200).map(|i| {
+        let client = client.clone();
+        let (audio, request) = (&audio, &request);
+        async move {
+            if i % 2 == 0 {
+                client.recognize_bytes(audio, request).await
+            } else {
+                client
+                    .recognize(OddPieces::new(audio.clone()), request)
+                    .await
+            }
+        }
+    })));
+    for result in results {
+        assert_eq!(result.unwrap().status, Some(RecognitionStatus::Success));
+    }
+    assert_eq!(client.token_fetches(), 1);
+    assert_eq!(seen(&emu, TOKEN_PATH).len(), 1);
+    let stt = statuses(&emu, STT_PATH);
+    assert_eq!(stt.len(), 200);
+    assert!(stt.iter().all(|s| *s == Some(200)), "{stt:?}");
+}
+
+/// Short-lived tokens: the client notices the expiry and fetches a new one, and the service never sees an
+/// expired token.
+pub fn a_token_expiring_mid_run_is_replaced(flavor: &impl Flavor) {
+    let emu = emulator_builder()
+        .token_lifetime(Duration::from_secs(2))
+        .start_blocking()
+        .unwrap();
+    let client = client_builder(flavor, &emu).build().unwrap();
+    let runtime = flavor.runtime();
+    flavor.block_on(async {
+        client.voices().await.unwrap();
+        runtime.sleep(Duration::from_millis(2500)).await;
+        client.voices().await.unwrap();
+        let result = client
+            .recognize(
+                OddPieces::new(speech_wav(300)),
+                &RecognitionRequest::new("en-US"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(result.status, Some(RecognitionStatus::Success));
+    });
+    let fetches = client.token_fetches();
+    assert!(fetches >= 2, "{fetches}");
+    assert_eq!(seen(&emu, TOKEN_PATH).len() as u64, fetches);
+    assert!(statuses(&emu, VOICES_PATH).iter().all(|s| *s == Some(200)));
+}
+
+/// A clock that stands still: the client believes its 2-second token is fresh, the emulator says it expired.
+/// The 401 makes the client drop it, fetch a new one and resend — once.
+pub fn a_rejected_token_is_refetched_once(flavor: &impl Flavor) {
+    let emu = emulator_builder()
+        .token_lifetime(Duration::from_secs(2))
+        .start_blocking()
+        .unwrap();
+    let frozen = FrozenClock {
+        inner: flavor.runtime(),
+        at: Instant::now(),
+    };
+    let client = client_builder(flavor, &emu)
+        .runtime(frozen)
+        .no_retry()
+        .build()
+        .unwrap();
+    let runtime = flavor.runtime();
+    flavor.block_on(async {
+        client.voices().await.unwrap();
+        runtime.sleep(Duration::from_millis(3100)).await;
+        client.voices().await.unwrap();
+    });
+    assert_eq!(client.token_fetches(), 2);
+    let order: Vec<_> = emu
+        .requests()
+        .iter()
+        .map(|r| (r.path.clone(), r.status))
+        .collect();
+    let expect = |p: &str, s: u16| (p.to_owned(), Some(s));
+    assert_eq!(
+        order,
+        vec![
+            expect(TOKEN_PATH, 200),
+            expect(VOICES_PATH, 200),
+            expect(VOICES_PATH, 401),
+            expect(TOKEN_PATH, 200),
+            expect(VOICES_PATH, 200),
+        ]
+    );
+}
+
+/// A wrong key: refused by the token service at once (not retried), or — sent as is — by the speech host.
+pub fn a_wrong_key_is_a_401(flavor: &impl Flavor) {
+    let emu = emulator();
+    let endpoint = || Endpoint::base_url(emu.base_url()).unwrap();
+    let wrong = || Credential::key("wrong-key").unwrap();
+    let client = flavor
+        .builder(endpoint(), wrong(), None)
+        .retry(quick_retry(4))
+        .build()
+        .unwrap();
+    let err = flavor.block_on(client.voices()).unwrap_err();
+    assert!(
+        matches!(err, Error::Proto(ProtoError::TokenUnavailable { .. })),
+        "{err:?}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+    assert!(!err.to_string().contains("wrong-key"));
+    assert_eq!(seen(&emu, TOKEN_PATH).len(), 1);
+    assert!(seen(&emu, VOICES_PATH).is_empty());
+
+    let keyed = flavor
+        .builder(endpoint(), wrong(), None)
+        .auth_mode(AuthMode::Key)
+        .retry(quick_retry(4))
+        .build()
+        .unwrap();
+    // With `Expect: 100-continue`, the 401 comes before the body, which is then never sent.
+    let audio = speech_wav(300);
+    let request = RecognitionRequest::new("en-US").expect_continue(true);
+    let err = flavor
+        .block_on(keyed.recognize(OddPieces::new(audio.clone()), &request))
+        .unwrap_err();
+    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert!(!err.is_retryable());
+    let logged = seen(&emu, STT_PATH);
+    assert_eq!(logged.len(), 1, "a static key is not retried");
+    if flavor.honours_expect() {
+        assert_eq!(logged[0].body_len, 0, "the body waited for 100 Continue");
+    }
+    // And with the right key, the body follows the 100 Continue.
+    let good = client_builder(flavor, &emu).build().unwrap();
+    let result = flavor
+        .block_on(good.recognize(OddPieces::new(audio.clone()), &request))
+        .unwrap();
+    assert_eq!(result.status, Some(RecognitionStatus::Success));
+    assert_eq!(seen(&emu, STT_PATH)[1].body_len, audio.len() as u64);
+}
+
+/// A 429 is waited out and retried; with no retries it is the answer, typed.
+pub fn throttling_is_retried(flavor: &impl Flavor) {
+    let emu = emulator();
+    let client = client_builder(flavor, &emu).build().unwrap();
+    flavor.block_on(async {
+        client.voices().await.unwrap();
+        emu.faults().fail_next(1, StatusCode::TOO_MANY_REQUESTS);
+        client.voices().await.unwrap();
+        // Retry-After: 1 from a quota, honoured as the service says.
+        emu.faults().set_quota(1, Duration::from_secs(1));
+        let result = client
+            .recognize_bytes(&speech_wav(300), &RecognitionRequest::new("en-US"))
+            .await
+            .unwrap();
+        assert_eq!(result.status, Some(RecognitionStatus::Success));
+        client.voices().await.unwrap();
+        emu.faults().clear();
+    });
+    assert_eq!(
+        statuses(&emu, VOICES_PATH),
+        vec![Some(200), Some(429), Some(200), Some(429), Some(200)]
+    );
+    let impatient = client_builder(flavor, &emu).no_retry().build().unwrap();
+    flavor.block_on(async {
+        // The token fetch is the first request: let it through first.
+        impatient.token().await.unwrap();
+        emu.faults().fail_next(1, StatusCode::TOO_MANY_REQUESTS);
+        let err = impatient.voices().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Throttled);
+        assert_eq!(err.status(), Some(StatusCode::TOO_MANY_REQUESTS));
+    });
+}
+
+/// A synthesis answer cut halfway ends the stream with an error, never a short file.
+pub fn a_truncated_synthesis_is_an_error(flavor: &impl Flavor) {
+    let emu = emulator();
+    let client = client_builder(flavor, &emu).build().unwrap();
+    flavor.block_on(async {
+        client.token().await.unwrap();
+        emu.faults().truncate_next(1);
+        let stream = client
+            .synthesize(&synthesis("This answer is cut."))
+            .await
+            .unwrap();
+        let err = stream.collect_bytes().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Network, "{err:?}");
+    });
+}
+
+/// A connection reset mid-upload: bytes in memory are sent again, a partly sent stream is not.
+pub fn a_reset_mid_upload_resends_bytes_but_not_a_stream(flavor: &impl Flavor) {
+    let emu = emulator();
+    let client = client_builder(flavor, &emu).build().unwrap();
+    let audio = speech_wav(1000);
+    flavor.block_on(async {
+        client.token().await.unwrap(); // the token first: the fault hits the next request
+        emu.faults().reset_after_body_bytes(5000);
+        let result = client
+            .recognize_bytes(&audio, &RecognitionRequest::new("en-US"))
+            .await
+            .unwrap();
+        assert_eq!(result.status, Some(RecognitionStatus::Success));
+        let logged = seen(&emu, STT_PATH);
+        assert_eq!(logged.len(), 2);
+        assert_eq!(logged[0].status, None);
+        assert_eq!(logged[1].body_len, audio.len() as u64);
+
+        emu.faults().reset_after_body_bytes(5000);
+        let err = client
+            .recognize(
+                OddPieces::new(audio.clone()),
+                &RecognitionRequest::new("en-US"),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Network, "{err:?}");
+        assert_eq!(
+            seen(&emu, STT_PATH).len(),
+            3,
+            "a partly sent stream is not resent"
+        );
+    });
+}
+
+/// A service that never answers hits the IO timeout, which is retryable (raw transport: reqwest has its own
+/// timeouts).
+pub fn a_stalled_answer_hits_the_io_timeout(flavor: &impl Flavor) {
+    let emu = emulator();
+    let client = client_builder(flavor, &emu)
+        .io_timeout(Duration::from_millis(300))
+        .no_retry()
+        .build()
+        .unwrap();
+    flavor.block_on(async {
+        client.voices().await.unwrap();
+        emu.faults().stall_next(1);
+        let err = client.voices().await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Transport {
+                    failure: TransportFailure::TimedOut,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.is_retryable());
+        // With retries, the next attempt gets through.
+        emu.faults().stall_next(1);
+        let patient = client_builder(flavor, &emu)
+            .io_timeout(Duration::from_millis(300))
+            .build()
+            .unwrap();
+        assert!(!patient.voices().await.unwrap().is_empty());
+    });
+}
+
+/// Sequential calls reuse one connection (raw transport only: reqwest's pool is its own business).
+pub fn connections_are_reused(flavor: &impl Flavor) {
+    let emu = emulator();
+    let count = Arc::new(Mutex::new(0));
+    let client = client_builder(flavor, &emu)
+        .runtime(CountingConnects {
+            inner: flavor.runtime(),
+            count: count.clone(),
+        })
+        .build()
+        .unwrap();
+    flavor.block_on(async {
+        for _ in 0..5 {
+            client.voices().await.unwrap();
+        }
+        let wav = client
+            .synthesize(&synthesis("Reuse."))
+            .await
+            .unwrap()
+            .collect_bytes()
+            .await
+            .unwrap();
+        client
+            .recognize_bytes(&wav, &RecognitionRequest::new("en-US"))
+            .await
+            .unwrap();
+    });
+    assert_eq!(
+        *count.lock().unwrap(),
+        1,
+        "token, 5 voices, synthesis, recognition on one connection"
+    );
+}
+
+/// Instantiate every scenario as a `#[test]` for one flavor.
+#[macro_export]
+macro_rules! suite {
+    ($flavor:expr) => {
+        #[test]
+        fn every_call_once() {
+            common::suite::every_call_once(&$flavor);
+        }
+        #[test]
+        fn chunked_upload_in_odd_pieces() {
+            common::suite::chunked_upload_in_odd_pieces(&$flavor);
+        }
+        #[test]
+        fn tls_with_the_emulators_ca() {
+            common::suite::tls_with_the_emulators_ca(&$flavor);
+        }
+        #[test]
+        fn two_hundred_concurrent_recognitions_share_one_token_fetch() {
+            common::suite::two_hundred_concurrent_recognitions_share_one_token_fetch(&$flavor);
+        }
+        #[test]
+        fn a_token_expiring_mid_run_is_replaced() {
+            common::suite::a_token_expiring_mid_run_is_replaced(&$flavor);
+        }
+        #[test]
+        fn a_rejected_token_is_refetched_once() {
+            common::suite::a_rejected_token_is_refetched_once(&$flavor);
+        }
+        #[test]
+        fn a_wrong_key_is_a_401() {
+            common::suite::a_wrong_key_is_a_401(&$flavor);
+        }
+        #[test]
+        fn throttling_is_retried() {
+            common::suite::throttling_is_retried(&$flavor);
+        }
+        #[test]
+        fn a_reset_mid_upload_resends_bytes_but_not_a_stream() {
+            common::suite::a_reset_mid_upload_resends_bytes_but_not_a_stream(&$flavor);
+        }
+        #[test]
+        fn a_truncated_synthesis_is_an_error() {
+            common::suite::a_truncated_synthesis_is_an_error(&$flavor);
+        }
+    };
+}
