@@ -1,4 +1,4 @@
-//! A sans-IO HTTP/1.1 client codec, so that any byte stream (async-std, smol, tokio, a device loop) can carry
+//! A sans-IO HTTP/1.1 client codec, so that any byte stream (any async runtime, a device loop) can carry
 //! the protocol.
 //!
 //! The codec turns an `http::Request<()>` head into bytes, frames a request body (as is for `Content-Length`,
