@@ -51,7 +51,12 @@ impl Code {
 
     /// The code for a client error.
     pub(crate) fn of(error: &ClientError) -> Code {
-        match error.kind() {
+        Code::of_kind(error.kind())
+    }
+
+    /// The code for a class of error (the core decides the class).
+    pub(crate) fn of_kind(kind: ErrorKind) -> Code {
+        match kind {
             ErrorKind::Usage => Code::Usage,
             ErrorKind::Auth => Code::Auth,
             ErrorKind::InvalidInput => Code::Input,
@@ -161,17 +166,7 @@ impl fmt::Display for Failure {
 impl From<speech_proto::Error> for Failure {
     /// Errors of the core raised before any request (bad endpoint, bad key shape, bad output format): usage.
     fn from(e: speech_proto::Error) -> Self {
-        let code = match &e {
-            speech_proto::Error::Audio(_) | speech_proto::Error::MalformedWav(_) => Code::Input,
-            speech_proto::Error::Service(s) => match s.status.as_u16() {
-                401 | 403 => Code::Auth,
-                429 => Code::Throttled,
-                400..=499 => Code::Input,
-                _ => Code::Service,
-            },
-            _ => Code::Usage,
-        };
-        let mut f = Failure::new(code, e.to_string());
+        let mut f = Failure::new(Code::of_kind(e.kind()), e.to_string());
         if let Some(h) = e.hint() {
             f.hint = Some(h.to_string());
         }

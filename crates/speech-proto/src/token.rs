@@ -101,6 +101,17 @@ impl Token {
         &self.claims
     }
 
+    /// Every claim of the token's payload, decoded, for display (e.g. `speech token --decode`); `None` when
+    /// the payload does not decode to a JSON object. The service does not document its claims: do not make
+    /// decisions on them beyond [`claims`](Self::claims).
+    pub fn payload(&self) -> Option<serde_json::Map<String, Value>> {
+        let payload = self.value.split('.').nth(1)?;
+        match serde_json::from_slice::<Value>(&B64URL.decode(payload).ok()?).ok()? {
+            Value::Object(map) => Some(map),
+            _ => None,
+        }
+    }
+
     /// The `exp` claim: when the token expires, in seconds since the Unix epoch.
     pub fn expires_at_unix(&self) -> Option<u64> {
         self.claims.exp
@@ -239,6 +250,18 @@ fn malformed(detail: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payload_holds_every_claim() {
+        // {"alg":"HS256","typ":"JWT"} . {"exp":1700000600,"region":"westus"} . sig
+        let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjE3MDAwMDA2MDAsInJlZ2lvbiI6Indlc3R1cyJ9.c2ln";
+        let payload = Token::from_jwt(jwt).unwrap().payload().unwrap();
+        assert_eq!(payload["exp"], 1_700_000_600);
+        assert_eq!(payload["region"], "westus");
+        // A payload that is JSON but not an object ("[]") is accepted as opaque, with no claims to show.
+        let opaque = Token::from_jwt("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.W10.c2ln").unwrap();
+        assert!(opaque.payload().is_none());
+    }
 
     fn b64(s: &str) -> String {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
