@@ -15,18 +15,18 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use event_listener::Event;
-use http::{HeaderMap, Request, StatusCode};
-use speech_proto::auth::TokenId;
-use speech_proto::{Auth, AuthAction, Authorize, Error as ProtoError, Token};
+use http::Request;
+use speech_proto::call::{AuthStep, Moment, TokenAnswer};
+use speech_proto::{Auth, AuthAction, NoAnswer};
 
 use crate::clock::Clock;
 use crate::unversioned::BoxFuture;
 
-/// A token service answer (status, headers, complete body), or `None` when there was no answer.
-pub(crate) type FetchOutcome = Option<(StatusCode, HeaderMap, Vec<u8>)>;
+/// A token service answer, or why there was none.
+pub(crate) type FetchOutcome = Result<TokenAnswer, NoAnswer>;
 
 /// Performs token requests (the client, through its transport).
 pub(crate) trait FetchToken: Sync {
@@ -37,26 +37,11 @@ pub(crate) trait FetchToken: Sync {
 /// The fetcher a demand uses.
 pub(crate) type Fetcher<'a> = &'a dyn FetchToken;
 
-/// How a request was authorized.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Authorized {
-    /// The token used (for a targeted invalidation after a 401).
-    pub(crate) id: TokenId,
-    /// Whether it came from the token machine.
-    pub(crate) fetched: bool,
-}
-
 pub(crate) struct SharedAuth {
-    state: Mutex<State>,
+    auth: Mutex<Auth>,
     changed: Event,
-    fetches: AtomicU64,
-    uses_machine: bool,
-}
-
-struct State {
-    auth: Auth,
-    /// A fetch handed out by the machine is being performed by some task.
-    fetching: bool,
+    /// Token requests made outside this machine (one-off fetches for [`crate::Client::token`] in key mode).
+    extra_fetches: AtomicU64,
 }
 
 /// A token refresh handed to the task that noticed it is due; run it alongside the request (it is reported to
@@ -65,118 +50,68 @@ pub(crate) type Refresh<'a> = BoxFuture<'a, ()>;
 
 impl SharedAuth {
     pub(crate) fn new(auth: Auth) -> Self {
-        let uses_machine = auth.token_machine().is_some();
         SharedAuth {
-            state: Mutex::new(State {
-                auth,
-                fetching: false,
-            }),
+            auth: Mutex::new(auth),
             changed: Event::new(),
-            fetches: AtomicU64::new(0),
-            uses_machine,
+            extra_fetches: AtomicU64::new(0),
         }
     }
 
     /// Whether the credential is exchanged for tokens.
-    pub(crate) fn uses_machine(&self) -> bool {
-        self.uses_machine
+    pub(crate) fn uses_tokens(&self) -> bool {
+        self.lock().uses_tokens()
     }
 
-    /// Token requests sent so far (including one-off fetches counted with [`SharedAuth::count_fetch`]).
+    /// Token requests sent so far (the machine's and those counted with [`SharedAuth::count_fetches`]).
     pub(crate) fn fetches(&self) -> u64 {
-        self.fetches.load(Ordering::Relaxed)
+        self.lock().fetches_started() + self.extra_fetches.load(Ordering::Relaxed)
     }
 
-    /// Count a token request made outside the shared machine.
-    pub(crate) fn count_fetch(&self) {
-        self.fetches.fetch_add(1, Ordering::Relaxed);
+    /// Count token requests made outside the shared machine.
+    pub(crate) fn count_fetches(&self, n: u64) {
+        self.extra_fetches.fetch_add(n, Ordering::Relaxed);
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, Auth> {
         // Every critical section is a few calls into the machine; a panic in one leaves a state the machine
         // itself considers consistent. Keep going with it.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.auth.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Add the auth header to `request`, fetching a token first when there is none. When a refresh is due, the
-    /// request is authorized with the still-valid token and the refresh is returned, to be run alongside.
+    /// Take an authorization step (the call's [`handle_authorize`](speech_proto::call::Call::handle_authorize))
+    /// until it is done: perform the fetch the machine hands out when there is no usable token (one task at a
+    /// time), wait while another task performs one, and hand a due refresh back to run alongside the request.
     pub(crate) async fn authorize<'a>(
         &'a self,
         clock: &'a Clock,
         fetch: Fetcher<'a>,
-        request: &mut Request<()>,
-    ) -> Result<(Authorized, Option<Refresh<'a>>), ProtoError> {
-        let fetched = self.uses_machine;
-        self.demand(clock, fetch, |auth, now| {
-            Ok(match auth.authorize(now, request)? {
-                Authorize::Ready(id) => Some(Authorized { id, fetched }),
-                Authorize::Pending => None,
-            })
-        })
-        .await
-    }
-
-    /// The token the machine serves now, fetching one when there is none. `None` for static credentials.
-    pub(crate) async fn current_token<'a>(
-        &'a self,
-        clock: &'a Clock,
-        fetch: Fetcher<'a>,
-    ) -> Result<(Option<Token>, Option<Refresh<'a>>), ProtoError> {
-        if !self.uses_machine {
-            return Ok((None, None));
-        }
-        self.demand(clock, fetch, |auth, now| match auth.token_machine_mut() {
-            Some(m) => Ok(m.current_token(now)?.cloned().map(Some)),
-            // Not reachable (uses_machine was checked), but harmless: no token to give.
-            None => Ok(Some(None)),
-        })
-        .await
-    }
-
-    /// The service refused the token `rejected` (a 401): drop it, so that the next demand fetches a new one.
-    pub(crate) fn invalidate(&self, clock: &Clock, rejected: TokenId) {
-        self.lock().auth.invalidate_token(clock.now(), rejected);
-    }
-
-    /// Make a demand on the machine until it yields a value: perform the fetch it hands out when there is no
-    /// usable token (one task at a time), wait while another task performs one, hand a due refresh back.
-    async fn demand<'a, T>(
-        &'a self,
-        clock: &'a Clock,
-        fetch: Fetcher<'a>,
-        mut ask: impl FnMut(&mut Auth, Instant) -> Result<Option<T>, ProtoError>,
-    ) -> Result<(T, Option<Refresh<'a>>), ProtoError> {
+        mut step: impl FnMut(&mut Auth, Moment) -> AuthStep,
+    ) -> Option<Refresh<'a>> {
         loop {
             // Decide under the lock; act (await) after it is released.
             let next = {
-                let mut state = self.lock();
-                let answer = ask(&mut state.auth, clock.now());
-                let action = state.auth.poll_action();
+                let mut auth = self.lock();
+                let answer = step(&mut auth, clock.moment());
+                let action = auth.poll_action();
                 match (answer, action) {
                     // Served, and a refresh is due: the caller runs it alongside its request.
-                    (Ok(Some(value)), Some(AuthAction::FetchToken(request))) => {
-                        state.fetching = true;
-                        Next::Alongside(value, request)
+                    (AuthStep::Done, Some(AuthAction::FetchToken(request))) => {
+                        return Some(Box::pin(self.perform(clock, fetch, request)));
                     }
-                    // Nothing to serve until this fetch completes: perform it now, then ask again.
-                    (_, Some(AuthAction::FetchToken(request))) => {
-                        state.fetching = true;
-                        Next::Fetch(request)
-                    }
-                    (Ok(Some(value)), _) => return Ok((value, None)),
-                    (Err(e), _) => return Err(e),
+                    // Nothing to serve until this fetch completes: perform it now, then step again.
+                    (_, Some(AuthAction::FetchToken(request))) => Next::Fetch(request),
+                    (AuthStep::Done, _) => return None,
                     // Another task is fetching: wait for it (the listener is registered under the lock, so the
                     // notification cannot be missed).
-                    (Ok(None), _) if state.fetching => Next::Wait(self.changed.listen()),
+                    (AuthStep::Pending, _) if auth.is_fetching() => {
+                        Next::Wait(self.changed.listen())
+                    }
                     // Pending with no fetch queued or in flight: the machine's guarantees rule this out. Wait a
                     // little rather than spin, and ask again.
-                    (Ok(None), _) => Next::Pause,
+                    (AuthStep::Pending, _) => Next::Pause,
                 }
             };
             match next {
-                Next::Alongside(value, request) => {
-                    return Ok((value, Some(Box::pin(self.perform(clock, fetch, request)))));
-                }
                 Next::Fetch(request) => self.perform(clock, fetch, request).await,
                 Next::Wait(listener) => listener.await,
                 Next::Pause => clock.runtime().sleep(Duration::from_millis(10)).await,
@@ -192,7 +127,6 @@ impl SharedAuth {
         fetch: Fetcher<'a>,
         request: Request<()>,
     ) -> impl Future<Output = ()> + Send + 'a {
-        self.count_fetch();
         let mut guard = FetchGuard {
             shared: self,
             clock,
@@ -200,14 +134,13 @@ impl SharedAuth {
         };
         async move {
             let outcome = fetch.fetch(request).await;
-            guard.report(outcome);
+            guard.report(Some(outcome));
         }
     }
 }
 
 /// What a demand does once the lock is released.
-enum Next<T> {
-    Alongside(T, Request<()>),
+enum Next {
     Fetch(Request<()>),
     Wait(event_listener::EventListener),
     Pause,
@@ -220,25 +153,17 @@ struct FetchGuard<'a> {
 }
 
 impl FetchGuard<'_> {
-    fn report(&mut self, outcome: FetchOutcome) {
-        let clock = self.clock;
+    /// Report the fetch's outcome (`None`: dropped unfinished) and wake the waiters.
+    fn report(&mut self, outcome: Option<FetchOutcome>) {
         {
-            let mut state = self.shared.lock();
-            let now = clock.now();
-            let jitter = clock.jitter();
-            // The only error is InvalidState (no fetch in flight), which `fetching` rules out.
+            let mut auth = self.shared.lock();
+            let at = self.clock.moment();
+            // The only error is InvalidState (no fetch in flight), which the machine's own state rules out here.
             let _ = match outcome {
-                Some((status, headers, body)) => state.auth.handle_token_response(
-                    now,
-                    clock.unix_secs(now),
-                    status,
-                    &headers,
-                    &body,
-                    jitter,
-                ),
-                None => state.auth.handle_fetch_failed(now, jitter),
+                Some(Ok(answer)) => answer.report(at, &mut auth),
+                Some(Err(cause)) => auth.handle_fetch_error(at.now, at.jitter, cause),
+                None => auth.handle_fetch_failed(at.now, at.jitter),
             };
-            state.fetching = false;
         }
         self.armed = false;
         self.shared.changed.notify(usize::MAX);

@@ -12,7 +12,7 @@ use futures_io::AsyncRead;
 use futures_util::{AsyncReadExt, Stream, StreamExt};
 use http::HeaderMap;
 use speech_proto::audio::UploadCheck;
-use speech_proto::retry::BodyState;
+use speech_proto::call::BodyPlan;
 use speech_proto::synthesize::OutputFormat;
 
 use crate::error::Error;
@@ -103,14 +103,18 @@ impl<'a> Upload<'a> {
         }
     }
 
-    /// What a failed attempt left of the body, for the core's retry decision.
-    pub(crate) fn state(&self) -> BodyState {
+    /// The body plan the core's call machine decides retries by.
+    pub(crate) fn plan(&self) -> BodyPlan {
         match self.source {
-            Source::Empty => BodyState::NotSent,
-            Source::Bytes { .. } => BodyState::Replayable,
-            Source::Reader { .. } | Source::Stream { .. } if self.taken == 0 => BodyState::NotSent,
-            Source::Reader { .. } | Source::Stream { .. } => BodyState::NotReplayable,
+            Source::Empty => BodyPlan::Empty,
+            Source::Bytes { .. } => BodyPlan::Replayable,
+            Source::Reader { .. } | Source::Stream { .. } => BodyPlan::Stream,
         }
+    }
+
+    /// Bytes taken from the source in the current attempt.
+    pub(crate) fn taken(&self) -> u64 {
+        self.taken
     }
 
     /// Go back to the start for a new attempt. A reader or stream is only resent when nothing was taken from it
@@ -362,9 +366,12 @@ mod tests {
             let peeked = peek_and_check_reader(&mut source, false).await.unwrap();
             assert!(peeked.len() >= 44);
             let mut upload = Upload::reader(peeked, &mut source);
-            assert_eq!(upload.state(), BodyState::NotSent);
+            // Nothing taken yet: the core may still send it (BodyState::NotSent).
+            assert_eq!((upload.plan(), upload.taken()), (BodyPlan::Stream, 0));
             assert_eq!(drain(&mut upload).await, file);
-            assert_eq!(upload.state(), BodyState::NotReplayable);
+            // Taken: the core never sends it again (BodyState::NotReplayable).
+            assert_eq!(upload.plan(), BodyPlan::Stream);
+            assert!(upload.taken() > 0);
         });
     }
 
@@ -424,7 +431,7 @@ mod tests {
             assert_eq!(drain(&mut upload).await, b"abcdef");
             upload.rewind();
             assert_eq!(drain(&mut upload).await, b"abcdef");
-            assert_eq!(upload.state(), BodyState::Replayable);
+            assert_eq!(upload.plan(), BodyPlan::Replayable);
 
             let mut failing = futures_util::stream::iter(vec![Err(io::Error::new(
                 io::ErrorKind::PermissionDenied,

@@ -14,18 +14,12 @@ use http::{HeaderValue, Request};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use speech_proto::auth::TokenConfig;
-use speech_proto::error::MAX_ERROR_BODY;
-use speech_proto::recognize::{
-    parse_recognition, AudioContentType, BodyLength, Recognition, RecognitionRequest,
-    MAX_RESULT_BODY,
-};
-use speech_proto::retry::{self, Attempt, BodyState, Failure, RetryDecision, RetryPolicy};
+use speech_proto::call::{Call, Fault, Output};
+use speech_proto::recognize::{AudioContentType, BodyLength, Recognition, RecognitionRequest};
+use speech_proto::retry::{RetryPolicy, TransportFailure};
 use speech_proto::synthesize::SynthesisRequest;
-use speech_proto::token::MAX_TOKEN_BODY;
-use speech_proto::voices::{parse_voices, voices_request, Voice, MAX_VOICES_BODY};
-use speech_proto::{
-    parse_error_response, Auth, AuthMode, Credential, Endpoint, Misuse, Service, Token,
-};
+use speech_proto::voices::{voices_request, Voice};
+use speech_proto::{Auth, AuthMode, Credential, Endpoint, Misuse, NoAnswer, Token};
 
 use crate::auth::{FetchOutcome, FetchToken, SharedAuth};
 use crate::body::{peek_and_check_reader, peek_and_check_stream, SynthesisStream, Upload};
@@ -453,24 +447,14 @@ impl Client {
         request: &RecognitionRequest,
         upload: &mut Upload<'_>,
     ) -> Result<Recognition, Error> {
-        let endpoint = &self.inner.endpoint;
-        self.execute(
-            Service::Recognition,
-            &|| request.build(endpoint),
-            upload,
-            |mut response| {
-                Box::pin(async move {
-                    let mut body = Vec::new();
-                    response
-                        .body
-                        .read_capped(&mut body, MAX_RESULT_BODY)
-                        .await
-                        .map_err(Fail::Transport)?;
-                    parse_recognition(&body).map_err(Fail::Proto)
-                })
-            },
-        )
-        .await
+        let call = Call::recognition(
+            request.build(&self.inner.endpoint)?,
+            upload.plan(),
+            self.inner.retry,
+        );
+        self.drive(&self.inner.auth, call, upload)
+            .await
+            .and_then(Driven::value)
     }
 
     /// Synthesize speech. The answer streams: the returned [`SynthesisStream`] yields audio chunks as the
@@ -481,25 +465,16 @@ impl Client {
     /// The request's own errors (empty SSML, a bad user agent), service answers (400 for invalid SSML or an
     /// unknown voice, 401, 429 …) and transport failures, all before the first audio byte.
     pub async fn synthesize(&self, request: &SynthesisRequest) -> Result<SynthesisStream, Error> {
-        let endpoint = &self.inner.endpoint;
+        let call = Call::synthesis(request.build(&self.inner.endpoint)?, self.inner.retry);
         let mut upload = Upload::bytes(request.body().as_bytes());
-        let format = request.format();
-        self.execute(
-            Service::Synthesis,
-            &|| request.build(endpoint),
-            &mut upload,
-            move |response| {
-                Box::pin(async move {
-                    let Response { headers, body, .. } = response;
-                    Ok(SynthesisStream::new(
-                        Box::pin(body_stream(body)),
-                        format,
-                        headers,
-                    ))
-                })
-            },
-        )
-        .await
+        match self.drive(&self.inner.auth, call, &mut upload).await? {
+            Driven::Stream(Response { headers, body, .. }) => Ok(SynthesisStream::new(
+                Box::pin(body_stream(body)),
+                request.format(),
+                headers,
+            )),
+            Driven::Done(()) => Err(no_output()),
+        }
     }
 
     /// The voices the resource offers.
@@ -508,24 +483,10 @@ impl Client {
     ///
     /// Service answers, transport failures, or a list that does not parse.
     pub async fn voices(&self) -> Result<Vec<Voice>, Error> {
-        let endpoint = &self.inner.endpoint;
-        self.execute(
-            Service::Voices,
-            &|| voices_request(endpoint),
-            &mut Upload::empty(),
-            |mut response| {
-                Box::pin(async move {
-                    let mut body = Vec::new();
-                    response
-                        .body
-                        .read_capped(&mut body, MAX_VOICES_BODY)
-                        .await
-                        .map_err(Fail::Transport)?;
-                    parse_voices(&body).map_err(Fail::Proto)
-                })
-            },
-        )
-        .await
+        let call = Call::voices(voices_request(&self.inner.endpoint)?, self.inner.retry);
+        self.drive(&self.inner.auth, call, &mut Upload::empty())
+            .await
+            .and_then(Driven::value)
     }
 
     /// A bearer token from the token service.
@@ -541,11 +502,15 @@ impl Client {
     /// # Errors
     ///
     /// [`speech_proto::Error::TokenUnavailable`] (carrying the token service's answer, e.g. 401 for a wrong
-    /// key), or the misuse above.
+    /// key, or why it could not be reached), or the misuse above.
     pub async fn token(&self) -> Result<Token, Error> {
         let inner = &self.inner;
-        if inner.auth.uses_machine() {
-            return self.token_from(&inner.auth).await;
+        let call = || Call::current_token(inner.retry);
+        if inner.auth.uses_tokens() {
+            return self
+                .drive(&inner.auth, call(), &mut Upload::empty())
+                .await
+                .and_then(Driven::value);
         }
         match inner.credential {
             Credential::SubscriptionKey(_) => {
@@ -555,11 +520,9 @@ impl Client {
                     AuthMode::Token,
                     inner.token_config,
                 )?);
-                let result = self.token_from(&once).await;
-                for _ in 0..once.fetches() {
-                    inner.auth.count_fetch();
-                }
-                result
+                let result = self.drive(&once, call(), &mut Upload::empty()).await;
+                inner.auth.count_fetches(once.fetches());
+                result.and_then(Driven::value)
             }
             _ => Err(Error::Proto(
                 Misuse::InvalidState(
@@ -570,49 +533,9 @@ impl Client {
         }
     }
 
-    async fn token_from(&self, auth: &SharedAuth) -> Result<Token, Error> {
-        let clock = &self.inner.clock;
-        let mut number = 0;
-        loop {
-            number += 1;
-            let error = match auth.current_token(clock, self).await {
-                // A refresh was due: complete it, then ask again for the fresh token.
-                Ok((_, Some(refresh))) => {
-                    refresh.await;
-                    number -= 1;
-                    continue;
-                }
-                Ok((Some(token), None)) => return Ok(token),
-                Ok((None, None)) => {
-                    return Err(Error::Proto(
-                        Misuse::InvalidState("token(): this credential has no token machine")
-                            .into(),
-                    ))
-                }
-                Err(e) => e,
-            };
-            let attempt = Attempt::new(number, Failure::Error(&error), BodyState::NotSent);
-            match self.decide(&attempt) {
-                RetryDecision::RetryAfter(d) => clock.runtime().sleep(d).await,
-                _ => return Err(Error::Proto(error)),
-            }
-        }
-    }
-
     /// How many token requests this client (all its clones together) has sent. For tests and `--verbose`.
     pub fn token_fetches(&self) -> u64 {
         self.inner.auth.fetches()
-    }
-
-    fn decide(&self, attempt: &Attempt<'_>) -> RetryDecision {
-        let clock = &self.inner.clock;
-        let now = clock.now();
-        retry::decide(
-            &self.inner.retry,
-            attempt,
-            clock.jitter(),
-            clock.unix_secs(now),
-        )
     }
 
     fn add_user_agent(&self, request: &mut Request<()>) {
@@ -622,111 +545,109 @@ impl Client {
             .or_insert_with(|| self.inner.user_agent.clone());
     }
 
-    /// Perform one token request: the answer (any status, body read up to the core's cap and one byte more), or
-    /// `None` when there was none.
-    async fn fetch_token(&self, mut request: Request<()>) -> FetchOutcome {
-        self.add_user_agent(&mut request);
-        let response = self
-            .inner
-            .transport
-            .send(request, &mut Upload::empty())
+    /// Perform one token request through the core's call machine: the answer (any status, capped body), or why
+    /// there was none.
+    async fn fetch_token(&self, request: Request<()>) -> FetchOutcome {
+        let uri = request.uri().clone();
+        let call = Call::token_fetch(request);
+        match self
+            .drive(&self.inner.auth, call, &mut Upload::empty())
             .await
-            .ok()?;
-        let Response {
-            status,
-            headers,
-            mut body,
-        } = response;
-        let mut bytes = Vec::new();
-        body.read_capped(&mut bytes, MAX_TOKEN_BODY).await.ok()?;
-        Some((status, headers, bytes))
+        {
+            Ok(Driven::Done(answer)) => Ok(answer),
+            Ok(Driven::Stream(_)) => Err(NoAnswer::new(
+                TransportFailure::Permanent,
+                &uri,
+                "no token answer",
+            )),
+            Err(Error::Transport { source, failure }) => {
+                Err(NoAnswer::new(failure, &uri, source.to_string()))
+            }
+            Err(e) => Err(NoAnswer::new(
+                TransportFailure::Permanent,
+                &uri,
+                e.to_string(),
+            )),
+        }
     }
 
-    /// The driving loop of every call: build, authorize, send, classify, and follow the core's retry decision.
-    async fn execute<T>(
+    /// The driving loop of every call: do what the core's call machine asks (authorize, send, read, sleep) and
+    /// feed the results back, until it ends. The only decisions here are the transport's: how to send and read.
+    async fn drive<T: Send>(
         &self,
-        service: Service,
-        build: &(dyn Fn() -> Result<Request<()>, speech_proto::Error> + Sync),
+        auth: &SharedAuth,
+        mut call: Call<T>,
         upload: &mut Upload<'_>,
-        mut on_success: impl FnMut(Response) -> BoxFuture<'static, Result<T, Fail>> + Send,
-    ) -> Result<T, Error> {
+    ) -> Result<Driven<T>, Error> {
         let inner = &*self.inner;
-        let mut number = 0;
-        let mut reauthorized = false;
-        loop {
-            number += 1;
-            let mut request = build()?;
-            self.add_user_agent(&mut request);
-            upload.rewind();
-            let (fail, authorized) =
-                match inner.auth.authorize(&inner.clock, self, &mut request).await {
-                    Err(e) => (Fail::Proto(e), None),
-                    Ok((authorized, refresh)) => {
-                        let attempt = self.send(service, request, upload, &mut on_success);
-                        // A due refresh runs alongside the request, which uses the still-valid token.
-                        let result = match refresh {
-                            Some(refresh) => join(attempt, refresh).await.0,
-                            None => attempt.await,
-                        };
-                        match result {
-                            Ok(value) => return Ok(value),
-                            Err(fail) => (fail, Some(authorized)),
+        let clock = &inner.clock;
+        let mut response: Option<Response> = None;
+        let mut transport_error: Option<TransportError> = None;
+        // A due token refresh, run alongside the request that noticed it (which uses the still-valid token).
+        let mut refresh = None;
+        while let Some(output) = call.poll_output() {
+            match output {
+                Output::Authorize => {
+                    refresh = auth
+                        .authorize(clock, self, |auth, at| call.handle_authorize(at, auth))
+                        .await;
+                }
+                Output::Send(mut head) => {
+                    self.add_user_agent(&mut head);
+                    upload.rewind();
+                    let send = inner.transport.send(head, upload);
+                    let sent = match refresh.take() {
+                        Some(refresh) => join(send, refresh).await.0,
+                        None => send.await,
+                    };
+                    if let Some(e) = upload.take_source_error() {
+                        return Err(Error::Io(e));
+                    }
+                    let at = clock.moment();
+                    match sent {
+                        Ok(answer) => {
+                            call.handle_head(at, answer.status, &answer.headers, upload.taken());
+                            response = Some(answer);
+                        }
+                        Err(e) => {
+                            call.handle_transport_failed(at, e.failure, upload.taken());
+                            transport_error = Some(e);
                         }
                     }
-                };
-            if let Some(e) = upload.take_source_error() {
-                return Err(Error::Io(e));
-            }
-            let failure = match &fail {
-                Fail::Proto(e) => Failure::Error(e),
-                Fail::Transport(t) => Failure::Transport(t.failure),
-            };
-            let attempt = Attempt::new(number, failure, upload.state())
-                .fetched_token(authorized.is_some_and(|a| a.fetched))
-                .reauthorized(reauthorized);
-            match (self.decide(&attempt), authorized) {
-                (RetryDecision::Reauthorize, Some(a)) => {
-                    reauthorized = true;
-                    // Not a retry: the token protocol. The attempt does not count.
-                    number -= 1;
-                    inner.auth.invalidate(&inner.clock, a.id);
                 }
-                (RetryDecision::RetryAfter(d), _) => inner.clock.runtime().sleep(d).await,
-                _ => return Err(fail.into()),
+                Output::ReadBody { limit } => {
+                    let Some(mut answer) = response.take() else {
+                        break;
+                    };
+                    let mut bytes = Vec::new();
+                    let read = answer.body.read_limited(&mut bytes, limit).await;
+                    let at = clock.moment();
+                    match read {
+                        Ok(()) => call.handle_body(at, &bytes),
+                        Err(e) => {
+                            call.handle_body_broken(at, e.failure, &bytes);
+                            transport_error = Some(e);
+                        }
+                    }
+                }
+                Output::Wait(until) => {
+                    let left = until.saturating_duration_since(clock.now());
+                    clock.runtime().sleep(left).await;
+                    call.handle_timeout(clock.moment());
+                }
+                Output::Done(value) => return Ok(Driven::Done(value)),
+                Output::Stream => match response.take() {
+                    Some(answer) => return Ok(Driven::Stream(answer)),
+                    None => break,
+                },
+                Output::Failed(Fault::Error(e)) => return Err(Error::Proto(e)),
+                Output::Failed(Fault::Transport(_)) => match transport_error.take() {
+                    Some(t) => return Err(t.into()),
+                    None => break,
+                },
             }
         }
-    }
-
-    /// Send one authorized request and hand a success to `on_success`; an error answer becomes the core's
-    /// error.
-    async fn send<T>(
-        &self,
-        service: Service,
-        request: Request<()>,
-        upload: &mut Upload<'_>,
-        on_success: &mut (impl FnMut(Response) -> BoxFuture<'static, Result<T, Fail>> + Send),
-    ) -> Result<T, Fail> {
-        let response = self
-            .inner
-            .transport
-            .send(request, upload)
-            .await
-            .map_err(Fail::Transport)?;
-        if response.status.is_success() {
-            return on_success(response).await;
-        }
-        let Response {
-            status,
-            headers,
-            mut body,
-        } = response;
-        // A body that breaks off is still worth what arrived of it: the status is the answer.
-        let mut bytes = Vec::new();
-        let _ = body.read_capped(&mut bytes, MAX_ERROR_BODY).await;
-        bytes.truncate(MAX_ERROR_BODY);
-        Err(Fail::Proto(parse_error_response(
-            service, status, &headers, &bytes,
-        )))
+        Err(no_output())
     }
 }
 
@@ -736,6 +657,27 @@ impl FetchToken for Client {
     }
 }
 
+/// How a call ended well: with its value, or with an answer whose body is the caller's.
+enum Driven<T> {
+    Done(T),
+    Stream(Response),
+}
+
+impl<T> Driven<T> {
+    /// The value of a call that never streams (recognition, voices, tokens).
+    fn value(self) -> Result<T, Error> {
+        match self {
+            Driven::Done(value) => Ok(value),
+            Driven::Stream(_) => Err(no_output()),
+        }
+    }
+}
+
+/// The call machine stopped without an end: a bug in this driver, reported rather than hidden.
+fn no_output() -> Error {
+    Error::Proto(Misuse::InvalidState("the call machine stopped without a result").into())
+}
+
 /// A response body as a stream of pieces, ending after the first error.
 fn body_stream(body: ResponseBody) -> impl Stream<Item = Result<Bytes, Error>> + Send {
     futures_util::stream::unfold(Some(body), |state| async move {
@@ -743,26 +685,16 @@ fn body_stream(body: ResponseBody) -> impl Stream<Item = Result<Bytes, Error>> +
         match body.chunk().await {
             Ok(Some(piece)) => Some((Ok(piece), Some(body))),
             Ok(None) => None,
-            Err(e) => Some((Err(Fail::Transport(e).into()), None)),
+            Err(e) => Some((Err(e.into()), None)),
         }
     })
 }
 
-/// Why an attempt failed, before the retry decision.
-#[derive(Debug)]
-pub(crate) enum Fail {
-    Proto(speech_proto::Error),
-    Transport(TransportError),
-}
-
-impl From<Fail> for Error {
-    fn from(f: Fail) -> Self {
-        match f {
-            Fail::Proto(e) => Error::Proto(e),
-            Fail::Transport(t) => Error::Transport {
-                source: t.source,
-                failure: t.failure,
-            },
+impl From<TransportError> for Error {
+    fn from(t: TransportError) -> Self {
+        Error::Transport {
+            source: t.source,
+            failure: t.failure,
         }
     }
 }
@@ -782,7 +714,7 @@ fn auth_kind(credential: &Credential, mode: AuthMode) -> &'static str {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mode = if self.inner.auth.uses_machine() {
+        let mode = if self.inner.auth.uses_tokens() {
             AuthMode::Token
         } else {
             AuthMode::Key

@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use speech_proto::call::Moment;
+
 use crate::unversioned::Runtime;
 
 /// The client's clock. Wall-clock seconds (a token's `exp`, an HTTP-date `Retry-After`) are derived from the
@@ -58,6 +60,12 @@ impl Clock {
     /// A value in `0..1` for the core's backoff jitter.
     pub(crate) fn jitter(&self) -> f64 {
         self.jitter.next()
+    }
+
+    /// The time of an input to the core: the instant, wall-clock seconds and jitter.
+    pub(crate) fn moment(&self) -> Moment {
+        let now = self.now();
+        Moment::new(now, self.unix_secs(now), self.jitter())
     }
 }
 

@@ -76,10 +76,106 @@ pub enum Error {
         /// How long until the next fetch attempt, when one is planned.
         retry_in: Option<Duration>,
     },
+    /// No answer came: the connection could not be made, broke or timed out (see [`NoAnswer`]).
+    Transport(NoAnswer),
     /// The HTTP/1.1 codec ([`crate::wire`]) failed: the peer broke the framing or went over a cap (close the
     /// connection; a new one may work), or the caller asked for something the codec cannot do.
     Wire(WireError),
 }
+
+/// A failure that produced no answer from the service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportFailure {
+    /// No connection could be made (refused, unreachable). Nothing was sent.
+    Connect,
+    /// The connection broke (reset, closed early, a truncated answer).
+    Broken,
+    /// A connect, read or overall timeout passed.
+    TimedOut,
+    /// Anything that another attempt will not change: a TLS certificate problem, a proxy misconfiguration, a
+    /// protocol violation.
+    Permanent,
+    /// The host name did not resolve (DNS). Another attempt will not change it soon.
+    Dns,
+}
+
+impl TransportFailure {
+    /// Whether another attempt can succeed: yes for [`Connect`](Self::Connect), [`Broken`](Self::Broken) and
+    /// [`TimedOut`](Self::TimedOut); no for [`Permanent`](Self::Permanent) and [`Dns`](Self::Dns).
+    pub fn can_pass(self) -> bool {
+        matches!(
+            self,
+            TransportFailure::Connect | TransportFailure::Broken | TransportFailure::TimedOut
+        )
+    }
+
+    /// The class of a failed IO operation on the connection, by its [`std::io::ErrorKind`] (the value only: no
+    /// IO happens here). Shared by every driver, so that the same socket error is retried the same way
+    /// whichever adapter saw it: refused or unreachable → [`Connect`](Self::Connect); timed out or would
+    /// block → [`TimedOut`](Self::TimedOut); reset, aborted, closed early, a broken pipe → [`Broken`](Self::Broken);
+    /// anything else → [`Permanent`](Self::Permanent).
+    pub fn from_io_kind(kind: std::io::ErrorKind) -> Self {
+        use std::io::ErrorKind as K;
+        match kind {
+            K::ConnectionRefused | K::AddrNotAvailable => TransportFailure::Connect,
+            K::TimedOut | K::WouldBlock => TransportFailure::TimedOut,
+            K::ConnectionReset
+            | K::ConnectionAborted
+            | K::BrokenPipe
+            | K::UnexpectedEof
+            | K::NotConnected
+            | K::WriteZero
+            | K::Interrupted => TransportFailure::Broken,
+            _ => TransportFailure::Permanent,
+        }
+    }
+}
+
+/// A request that got no answer: what failed, on which host, and the transport's own description of it.
+///
+/// Drivers build it from their transport library's error (see [`NoAnswer::new`]); the token machine keeps it as
+/// the cause of [`Error::TokenUnavailable`], so that "no token" says why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NoAnswer {
+    /// The class of the failure.
+    pub failure: TransportFailure,
+    /// The host the request was for, when known.
+    pub host: Option<String>,
+    /// The transport's own words (e.g. "connection refused (os error 111)"); may be empty.
+    pub detail: String,
+}
+
+impl NoAnswer {
+    /// A failure of class `failure` on a request to `uri`, described by the transport as `detail`.
+    pub fn new(failure: TransportFailure, uri: &http::Uri, detail: impl Into<String>) -> Self {
+        NoAnswer {
+            failure,
+            host: uri.host().map(str::to_owned),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for NoAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let host = self.host.as_deref().unwrap_or("the host");
+        match self.failure {
+            TransportFailure::Dns => write!(f, "DNS lookup of {host} failed"),
+            TransportFailure::Connect => write!(f, "could not connect to {host}"),
+            TransportFailure::TimedOut => write!(f, "{host} did not answer in time"),
+            TransportFailure::Broken => write!(f, "the connection to {host} broke"),
+            TransportFailure::Permanent => write!(f, "the request to {host} failed"),
+        }?;
+        if !self.detail.is_empty() {
+            write!(f, ": {}", self.detail)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for NoAnswer {}
 
 /// Ways a caller can misuse the API. Each names the offending input.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -278,6 +374,7 @@ impl fmt::Display for Error {
                 }
             }
             Error::Wire(e) => e.fmt(f),
+            Error::Transport(e) => e.fmt(f),
         }
     }
 }
@@ -290,6 +387,7 @@ impl std::error::Error for Error {
             Error::MalformedResponse(e) => Some(e),
             Error::MalformedWav(e) => Some(e),
             Error::Wire(e) => Some(e),
+            Error::Transport(e) => Some(e),
             Error::TokenUnavailable {
                 last_error: Some(e),
                 ..
@@ -428,6 +526,7 @@ impl Error {
             },
             Error::Wire(e) if e.is_peer_fault() => ErrorKind::Network,
             Error::Wire(_) => ErrorKind::Usage,
+            Error::Transport(_) => ErrorKind::Network,
         }
     }
 
@@ -451,6 +550,7 @@ impl Error {
             Error::Service(e) => e.is_retryable(),
             Error::TokenUnavailable { .. } => true,
             Error::Wire(e) => e.is_peer_fault(),
+            Error::Transport(e) => e.failure.can_pass(),
             _ => false,
         }
     }
@@ -460,9 +560,9 @@ impl Error {
     pub fn hint(&self) -> Option<Hint> {
         match self {
             Error::Service(e) => e.hint(),
-            Error::TokenUnavailable { last_error, .. } => match last_error {
+            Error::TokenUnavailable { last_error, .. } => match last_error.as_deref() {
+                Some(Error::Transport(_)) | None => Some(TOKEN_UNREACHABLE),
                 Some(e) => e.hint(),
-                None => Some(TOKEN_UNREACHABLE),
             },
             _ => None,
         }

@@ -73,11 +73,11 @@
 
 pub mod audio;
 pub mod auth;
+pub mod call;
 pub mod endpoint;
 pub mod error;
 mod header;
 pub mod recognize;
-pub mod retry;
 pub mod synthesize;
 pub mod token;
 pub mod voices;
@@ -89,9 +89,11 @@ pub mod ws;
 pub mod __fuzz;
 
 pub use auth::{Auth, AuthAction, AuthMode, Authorize, Credential, TokenMachine};
+pub use call::retry;
 pub use endpoint::{Endpoint, HostFamily, HostKind};
 pub use error::{
-    parse_error_response, Error, ErrorKind, Hint, Misuse, RetryAfter, Service, ServiceError,
+    parse_error_response, Error, ErrorKind, Hint, Misuse, NoAnswer, RetryAfter, Service,
+    ServiceError, TransportFailure,
 };
 pub use token::Token;
 

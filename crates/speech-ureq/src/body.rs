@@ -6,7 +6,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 
 use http::HeaderMap;
 use speech_proto::audio::UploadCheck;
-use speech_proto::retry::BodyState;
+use speech_proto::call::BodyPlan;
 use speech_proto::synthesize::OutputFormat;
 
 use crate::error::Error;
@@ -65,18 +65,18 @@ impl<'a> Upload<'a> {
         }
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        matches!(self.source, Source::Empty)
+    /// The body plan the core's call machine decides retries by.
+    pub(crate) fn plan(&self) -> BodyPlan {
+        match self.source {
+            Source::Empty => BodyPlan::Empty,
+            Source::Bytes { .. } | Source::File(_) => BodyPlan::Replayable,
+            Source::Stream { .. } => BodyPlan::Stream,
+        }
     }
 
-    /// What a failed attempt left of the body, for the core's retry decision.
-    pub(crate) fn state(&self) -> BodyState {
-        match self.source {
-            Source::Empty => BodyState::NotSent,
-            Source::Bytes { .. } | Source::File(_) => BodyState::Replayable,
-            Source::Stream { .. } if self.taken == 0 => BodyState::NotSent,
-            Source::Stream { .. } => BodyState::NotReplayable,
-        }
+    /// Bytes read from the source in the current attempt.
+    pub(crate) fn taken(&self) -> u64 {
+        self.taken
     }
 
     /// Go back to the start for a new attempt. A stream is only resent when nothing was taken from it
@@ -249,11 +249,14 @@ mod tests {
         assert_eq!(peeked.len(), 44, "one byte at a time: exactly the header");
         assert_eq!(source.1, 44);
         let mut upload = Upload::stream(peeked, &mut source);
-        assert_eq!(upload.state(), BodyState::NotSent);
+        // Nothing taken yet: the core may still send it (BodyState::NotSent).
+        assert_eq!((upload.plan(), upload.taken()), (BodyPlan::Stream, 0));
         let mut sent = Vec::new();
         upload.read_to_end(&mut sent).unwrap();
         assert_eq!(sent, file);
-        assert_eq!(upload.state(), BodyState::NotReplayable);
+        // Taken: the core never sends it again (BodyState::NotReplayable).
+        assert_eq!(upload.plan(), BodyPlan::Stream);
+        assert!(upload.taken() > 0);
     }
 
     #[test]
@@ -287,7 +290,7 @@ mod tests {
         let mut all = Vec::new();
         upload.read_to_end(&mut all).unwrap();
         assert_eq!(all, b"abcdef");
-        assert_eq!(upload.state(), BodyState::Replayable);
+        assert_eq!(upload.plan(), BodyPlan::Replayable);
 
         struct Failing;
         impl Read for Failing {

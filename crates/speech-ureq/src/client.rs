@@ -9,27 +9,19 @@ use std::time::{Duration, Instant};
 
 use http::{Request, Response};
 use speech_proto::auth::TokenConfig;
-use speech_proto::error::MAX_ERROR_BODY;
-use speech_proto::recognize::{
-    parse_recognition, AudioContentType, BodyLength, Recognition, RecognitionRequest,
-    MAX_RESULT_BODY,
-};
-use speech_proto::retry::{
-    self, Attempt, BodyState, Failure, RetryDecision, RetryPolicy, TransportFailure,
-};
+use speech_proto::call::{BodyPlan, Call, Fault, Output};
+use speech_proto::recognize::{AudioContentType, BodyLength, Recognition, RecognitionRequest};
+use speech_proto::retry::{RetryPolicy, TransportFailure};
 use speech_proto::synthesize::SynthesisRequest;
-use speech_proto::token::MAX_TOKEN_BODY;
-use speech_proto::voices::{parse_voices, voices_request, Voice, MAX_VOICES_BODY};
-use speech_proto::{
-    parse_error_response, Auth, AuthMode, Credential, Endpoint, Misuse, Service, Token,
-};
+use speech_proto::voices::{voices_request, Voice};
+use speech_proto::{Auth, AuthMode, Credential, Endpoint, Misuse, NoAnswer, Token};
 use ureq::config::Config;
 use ureq::tls::{PemItem, RootCerts, TlsConfig};
 use ureq::{Agent, Proxy, SendBody};
 
 use crate::auth::{FetchOutcome, SharedAuth};
 use crate::body::{peek_and_check_wav, SynthesisStream, Upload};
-use crate::clock::{Clock, ClockFn};
+use crate::clock::{Clock, ClockFn, SleepFn};
 use crate::error::Error;
 
 /// The `User-Agent` of requests that do not set their own (synthesis requests carry the caller's).
@@ -82,6 +74,7 @@ pub struct ClientBuilder {
     root_certs_pem: Vec<String>,
     check_audio: bool,
     clock: Option<ClockFn>,
+    sleep: Option<SleepFn>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -195,10 +188,17 @@ impl ClientBuilder {
 
     /// The clock: the one place the client reads the time (default `Instant::now`). Wall-clock seconds, which
     /// the core compares with a token's `exp` and an HTTP-date `Retry-After`, are derived from it (anchored to
-    /// the system time once, at [`build`](Self::build)), so a test clock moves both. Retry waits still sleep
-    /// in real time.
+    /// the system time once, at [`build`](Self::build)), so a test clock moves both. Retry waits go through
+    /// [`sleep`](Self::sleep).
     pub fn clock(mut self, clock: Arc<dyn Fn() -> Instant + Send + Sync>) -> Self {
         self.clock = Some(clock);
+        self
+    }
+
+    /// How the client waits between attempts (default `std::thread::sleep`). A test on virtual time passes a
+    /// function that advances its [`clock`](Self::clock) instead of sleeping.
+    pub fn sleep(mut self, sleep: Arc<dyn Fn(Duration) + Send + Sync>) -> Self {
+        self.sleep = Some(sleep);
         self
     }
 
@@ -267,7 +267,10 @@ impl ClientBuilder {
             .tls_config(tls.build())
             .proxy(proxy)
             .build();
-        let clock = Clock::new(self.clock.unwrap_or_else(|| Arc::new(Instant::now)));
+        let clock = Clock::new(
+            self.clock.unwrap_or_else(|| Arc::new(Instant::now)),
+            self.sleep.unwrap_or_else(|| Arc::new(std::thread::sleep)),
+        );
         Ok(Client {
             inner: Arc::new(Inner {
                 agent: Agent::new_with_config(config),
@@ -302,6 +305,7 @@ impl Client {
             root_certs_pem: Vec::new(),
             check_audio: true,
             clock: None,
+            sleep: None,
         }
     }
 
@@ -394,16 +398,13 @@ impl Client {
         request: &RecognitionRequest,
         upload: &mut Upload<'_>,
     ) -> Result<Recognition, Error> {
-        let endpoint = &self.inner.endpoint;
-        self.execute(
-            Service::Recognition,
-            &|| request.build(endpoint),
-            upload,
-            |response| {
-                let body = read_capped(response.into_body(), MAX_RESULT_BODY)?;
-                parse_recognition(&body).map_err(Fail::Proto)
-            },
-        )
+        let call = Call::recognition(
+            request.build(&self.inner.endpoint)?,
+            upload.plan(),
+            self.inner.retry,
+        );
+        self.drive(&self.inner.auth, call, upload)
+            .and_then(Driven::value)
     }
 
     /// Synthesize speech. The answer streams: the returned reader yields audio as the service sends it, and
@@ -414,18 +415,15 @@ impl Client {
     /// The request's own errors (empty SSML, a bad user agent), service answers (400 for invalid SSML or an
     /// unknown voice, 401, 429 …) and transport failures, all before the first audio byte.
     pub fn synthesize(&self, request: &SynthesisRequest) -> Result<SynthesisStream, Error> {
-        let endpoint = &self.inner.endpoint;
+        let call = Call::synthesis(request.build(&self.inner.endpoint)?, self.inner.retry);
         let mut upload = Upload::bytes(request.body().as_bytes());
-        let format = request.format();
-        self.execute(
-            Service::Synthesis,
-            &|| request.build(endpoint),
-            &mut upload,
-            |response| {
+        match self.drive(&self.inner.auth, call, &mut upload)? {
+            Driven::Stream(response) => {
                 let (parts, body) = response.into_parts();
-                Ok(SynthesisStream::new(body, format, parts.headers))
-            },
-        )
+                Ok(SynthesisStream::new(body, request.format(), parts.headers))
+            }
+            Driven::Done(()) => Err(no_output()),
+        }
     }
 
     /// The voices the resource offers.
@@ -434,16 +432,9 @@ impl Client {
     ///
     /// Service answers, transport failures, or a list that does not parse.
     pub fn voices(&self) -> Result<Vec<Voice>, Error> {
-        let endpoint = &self.inner.endpoint;
-        self.execute(
-            Service::Voices,
-            &|| voices_request(endpoint),
-            &mut Upload::empty(),
-            |response| {
-                let body = read_capped(response.into_body(), MAX_VOICES_BODY)?;
-                parse_voices(&body).map_err(Fail::Proto)
-            },
-        )
+        let call = Call::voices(voices_request(&self.inner.endpoint)?, self.inner.retry);
+        self.drive(&self.inner.auth, call, &mut Upload::empty())
+            .and_then(Driven::value)
     }
 
     /// A bearer token from the token service.
@@ -460,11 +451,14 @@ impl Client {
     /// # Errors
     ///
     /// [`speech_proto::Error::TokenUnavailable`] (carrying the token service's answer, e.g. 401 for a wrong
-    /// key), or the misuse above.
+    /// key, or why it could not be reached), or the misuse above.
     pub fn token(&self) -> Result<Token, Error> {
         let inner = &self.inner;
-        if inner.auth.uses_machine() {
-            return self.token_from(&inner.auth);
+        let call = || Call::current_token(inner.retry);
+        if inner.auth.uses_tokens() {
+            return self
+                .drive(&inner.auth, call(), &mut Upload::empty())
+                .and_then(Driven::value);
         }
         match inner.credential {
             Credential::SubscriptionKey(_) => {
@@ -474,11 +468,9 @@ impl Client {
                     AuthMode::Token,
                     inner.token_config,
                 )?);
-                let result = self.token_from(&once);
-                for _ in 0..once.fetches() {
-                    inner.auth.count_fetch();
-                }
-                result
+                let result = self.drive(&once, call(), &mut Upload::empty());
+                inner.auth.count_fetches(once.fetches());
+                result.and_then(Driven::value)
             }
             _ => Err(Error::Proto(
                 Misuse::InvalidState(
@@ -489,173 +481,137 @@ impl Client {
         }
     }
 
-    fn token_from(&self, auth: &SharedAuth) -> Result<Token, Error> {
-        let inner = &self.inner;
-        let fetch = |request: Request<()>| self.fetch_token(request);
-        let mut number = 0;
-        loop {
-            number += 1;
-            let error = match auth.current_token(&inner.clock, &fetch) {
-                Ok(Some(token)) => return Ok(token),
-                Ok(None) => {
-                    return Err(Error::Proto(
-                        Misuse::InvalidState("token(): this credential has no token machine")
-                            .into(),
-                    ))
-                }
-                Err(e) => e,
-            };
-            let attempt = Attempt::new(number, Failure::Error(&error), BodyState::NotSent);
-            match self.decide(&attempt) {
-                RetryDecision::RetryAfter(d) => std::thread::sleep(d),
-                _ => return Err(Error::Proto(error)),
-            }
-        }
-    }
-
     /// How many token requests this client (all its clones together) has sent. For tests and `--verbose`.
     pub fn token_fetches(&self) -> u64 {
         self.inner.auth.fetches()
     }
 
-    fn decide(&self, attempt: &Attempt<'_>) -> RetryDecision {
-        let clock = &self.inner.clock;
-        let now = clock.now();
-        retry::decide(
-            &self.inner.retry,
-            attempt,
-            clock.jitter(),
-            clock.unix_secs(now),
-        )
-    }
-
-    /// Perform one token request: the answer (any status, body read up to the core's cap and one byte more, so
-    /// that the core sees an oversized one), or `None` when there was none.
+    /// Perform one token request through the core's call machine: the answer (any status, capped body), or why
+    /// there was none.
     fn fetch_token(&self, request: Request<()>) -> FetchOutcome {
-        let response = self
-            .inner
-            .agent
-            .run(request.map(|()| SendBody::none()))
-            .ok()?;
-        let (parts, body) = response.into_parts();
-        let body = read_capped(body, MAX_TOKEN_BODY).ok()?;
-        Some((parts.status, parts.headers, body))
+        let uri = request.uri().clone();
+        let call = Call::token_fetch(request);
+        match self.drive(&self.inner.auth, call, &mut Upload::empty()) {
+            Ok(driven) => match driven {
+                Driven::Done(answer) => Ok(answer),
+                Driven::Stream(_) => Err(NoAnswer::new(
+                    TransportFailure::Permanent,
+                    &uri,
+                    "no token answer",
+                )),
+            },
+            Err(Error::Transport { source, failure }) => {
+                Err(NoAnswer::new(failure, &uri, source.to_string()))
+            }
+            Err(e) => Err(NoAnswer::new(
+                TransportFailure::Permanent,
+                &uri,
+                e.to_string(),
+            )),
+        }
     }
 
-    /// The driving loop of every call: build, authorize, send, classify, and follow the core's retry decision.
-    fn execute<T>(
+    /// The driving loop of every call: do what the core's call machine asks (authorize, send, read, sleep) and
+    /// feed the results back, until it ends. The only decisions here are ureq's: how to send and read.
+    fn drive<T>(
         &self,
-        service: Service,
-        build: &dyn Fn() -> Result<Request<()>, speech_proto::Error>,
+        auth: &SharedAuth,
+        mut call: Call<T>,
         upload: &mut Upload<'_>,
-        mut on_success: impl FnMut(Response<ureq::Body>) -> Result<T, Fail>,
-    ) -> Result<T, Error> {
-        let inner = &self.inner;
+    ) -> Result<Driven<T>, Error> {
+        let inner = &*self.inner;
+        let clock = &inner.clock;
         let fetch = |request: Request<()>| self.fetch_token(request);
-        let mut number = 0;
-        let mut reauthorized = false;
-        loop {
-            number += 1;
-            let mut request = build()?;
-            upload.rewind()?;
-            let (fail, authorized) = match inner.auth.authorize(&inner.clock, &fetch, &mut request)
-            {
-                Err(e) => (Fail::Proto(e), None),
-                Ok(authorized) => match self.send(service, request, upload, &mut on_success) {
-                    Ok(value) => return Ok(value),
-                    Err(fail) => (fail, Some(authorized)),
-                },
-            };
-            if let Some(e) = upload.take_source_error() {
-                return Err(Error::Io(e));
-            }
-            let failure = match &fail {
-                Fail::Proto(e) => Failure::Error(e),
-                Fail::Transport(_, t) => Failure::Transport(*t),
-            };
-            let attempt = Attempt::new(number, failure, upload.state())
-                .fetched_token(authorized.is_some_and(|a| a.fetched))
-                .reauthorized(reauthorized);
-            match (self.decide(&attempt), authorized) {
-                (RetryDecision::Reauthorize, Some(a)) => {
-                    reauthorized = true;
-                    // Not a retry: the token protocol. The attempt does not count.
-                    number -= 1;
-                    inner.auth.invalidate(&inner.clock, a.id);
+        let mut response: Option<Response<ureq::Body>> = None;
+        let mut transport_error: Option<ureq::Error> = None;
+        while let Some(output) = call.poll_output() {
+            match output {
+                Output::Authorize => {
+                    auth.authorize(clock, &fetch, |auth, at| call.handle_authorize(at, auth));
                 }
-                (RetryDecision::RetryAfter(d), _) => std::thread::sleep(d),
-                _ => return Err(fail.into()),
+                Output::Send(head) => {
+                    upload.rewind()?;
+                    let sent = if upload.plan() == BodyPlan::Empty {
+                        inner.agent.run(head.map(|()| SendBody::none()))
+                    } else {
+                        inner
+                            .agent
+                            .run(head.map(|()| SendBody::from_reader(upload)))
+                    };
+                    if let Some(e) = upload.take_source_error() {
+                        return Err(Error::Io(e));
+                    }
+                    let at = clock.moment();
+                    match sent {
+                        Ok(answer) => {
+                            call.handle_head(at, answer.status(), answer.headers(), upload.taken());
+                            response = Some(answer);
+                        }
+                        Err(e) => {
+                            call.handle_transport_failed(at, classify(&e), upload.taken());
+                            transport_error = Some(e);
+                        }
+                    }
+                }
+                Output::ReadBody { limit } => {
+                    let Some(answer) = response.take() else {
+                        break;
+                    };
+                    let mut bytes = Vec::new();
+                    let read = answer
+                        .into_body()
+                        .into_reader()
+                        .take(limit as u64)
+                        .read_to_end(&mut bytes);
+                    let at = clock.moment();
+                    match read {
+                        Ok(_) => call.handle_body(at, &bytes),
+                        Err(e) => {
+                            let e = ureq::Error::from(e);
+                            call.handle_body_broken(at, classify(&e), &bytes);
+                            transport_error = Some(e);
+                        }
+                    }
+                }
+                Output::Wait(until) => {
+                    clock.sleep_until(until);
+                    call.handle_timeout(clock.moment());
+                }
+                Output::Done(value) => return Ok(Driven::Done(value)),
+                Output::Stream => match response.take() {
+                    Some(answer) => return Ok(Driven::Stream(answer)),
+                    None => break,
+                },
+                Output::Failed(Fault::Error(e)) => return Err(Error::Proto(e)),
+                Output::Failed(Fault::Transport(failure)) => match transport_error.take() {
+                    Some(source) => return Err(Error::Transport { source, failure }),
+                    None => break,
+                },
             }
         }
-    }
-
-    /// Send one authorized request and hand a success to `on_success`; an error answer becomes the core's
-    /// error.
-    fn send<T>(
-        &self,
-        service: Service,
-        request: Request<()>,
-        upload: &mut Upload<'_>,
-        on_success: &mut impl FnMut(Response<ureq::Body>) -> Result<T, Fail>,
-    ) -> Result<T, Fail> {
-        let agent = &self.inner.agent;
-        let sent = if upload.is_empty() {
-            agent.run(request.map(|()| SendBody::none()))
-        } else {
-            agent.run(request.map(|()| SendBody::from_reader(upload)))
-        };
-        let response = sent.map_err(Fail::transport)?;
-        if response.status().is_success() {
-            return on_success(response);
-        }
-        let (parts, body) = response.into_parts();
-        // A body that breaks off is still worth what arrived of it: the status is the answer.
-        let mut bytes = Vec::new();
-        let _ = body
-            .into_reader()
-            .take(MAX_ERROR_BODY as u64)
-            .read_to_end(&mut bytes);
-        Err(Fail::Proto(parse_error_response(
-            service,
-            parts.status,
-            &parts.headers,
-            &bytes,
-        )))
+        Err(no_output())
     }
 }
 
-/// Read a whole body, at most `cap` bytes and one more (so that the core's parser, which checks the cap,
-/// reports [`speech_proto::Error::LimitExceeded`] for an oversized body).
-fn read_capped(body: ureq::Body, cap: usize) -> Result<Vec<u8>, Fail> {
-    let mut bytes = Vec::new();
-    body.into_reader()
-        .take(cap as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Fail::transport(ureq::Error::from(e)))?;
-    Ok(bytes)
+/// How a call ended well: with its value, or with an answer whose body is the caller's.
+enum Driven<T> {
+    Done(T),
+    Stream(Response<ureq::Body>),
 }
 
-/// Why an attempt failed, before the retry decision.
-#[derive(Debug)]
-enum Fail {
-    Proto(speech_proto::Error),
-    Transport(ureq::Error, TransportFailure),
-}
-
-impl Fail {
-    fn transport(e: ureq::Error) -> Self {
-        let class = classify(&e);
-        Fail::Transport(e, class)
-    }
-}
-
-impl From<Fail> for Error {
-    fn from(f: Fail) -> Self {
-        match f {
-            Fail::Proto(e) => Error::Proto(e),
-            Fail::Transport(source, failure) => Error::Transport { source, failure },
+impl<T> Driven<T> {
+    /// The value of a call that never streams (recognition, voices, tokens).
+    fn value(self) -> Result<T, Error> {
+        match self {
+            Driven::Done(value) => Ok(value),
+            Driven::Stream(_) => Err(no_output()),
         }
     }
+}
+
+/// The call machine stopped without an end: a bug in this driver, reported rather than hidden.
+fn no_output() -> Error {
+    Error::Proto(Misuse::InvalidState("the call machine stopped without a result").into())
 }
 
 /// Sort ureq's errors into the classes the core's retry decision knows.
@@ -663,6 +619,7 @@ fn classify(e: &ureq::Error) -> TransportFailure {
     match e {
         ureq::Error::Timeout(_) => TransportFailure::TimedOut,
         ureq::Error::ConnectionFailed => TransportFailure::Connect,
+        ureq::Error::HostNotFound => TransportFailure::Dns,
         ureq::Error::Io(io) => TransportFailure::from_io_kind(io.kind()),
         // A peer that stops speaking HTTP mid-answer (a cut chunked body) is a broken connection.
         ureq::Error::Protocol(_) => TransportFailure::Broken,
@@ -685,7 +642,7 @@ fn auth_kind(credential: &Credential, mode: AuthMode) -> &'static str {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mode = if self.inner.auth.uses_machine() {
+        let mode = if self.inner.auth.uses_tokens() {
             AuthMode::Token
         } else {
             AuthMode::Key
@@ -776,7 +733,7 @@ mod tests {
             classify(&U::Timeout(ureq::Timeout::Global)),
             TransportFailure::TimedOut
         );
-        assert_eq!(classify(&U::HostNotFound), TransportFailure::Permanent);
+        assert_eq!(classify(&U::HostNotFound), TransportFailure::Dns);
         assert_eq!(
             classify(&U::Tls("bad certificate")),
             TransportFailure::Permanent

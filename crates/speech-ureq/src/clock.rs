@@ -7,8 +7,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use speech_proto::call::Moment;
+
 /// A monotonic clock, swappable for tests.
 pub(crate) type ClockFn = Arc<dyn Fn() -> Instant + Send + Sync>;
+
+/// A sleep, swappable for tests (so that virtual-time tests do not wait for real).
+pub(crate) type SleepFn = Arc<dyn Fn(Duration) + Send + Sync>;
 
 /// The client's clock. The monotonic instant comes from the (swappable) clock function; the wall-clock seconds
 /// the core needs (a token's `exp`, an HTTP-date `Retry-After`) are derived from it, anchored once when the
@@ -16,6 +21,7 @@ pub(crate) type ClockFn = Arc<dyn Fn() -> Instant + Send + Sync>;
 #[derive(Clone)]
 pub(crate) struct Clock {
     now: ClockFn,
+    sleep: SleepFn,
     anchor: Instant,
     /// The system time at `anchor`, since the Unix epoch (kept with its fraction, so that derived whole seconds
     /// are the true floor).
@@ -24,13 +30,14 @@ pub(crate) struct Clock {
 }
 
 impl Clock {
-    pub(crate) fn new(now: ClockFn) -> Self {
+    pub(crate) fn new(now: ClockFn, sleep: SleepFn) -> Self {
         let anchor = now();
         let anchor_unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
         Clock {
             now,
+            sleep,
             anchor,
             anchor_unix,
             jitter: Arc::new(Jitter::new()),
@@ -56,6 +63,20 @@ impl Clock {
     /// A value in `0..1` for the core's backoff jitter.
     pub(crate) fn jitter(&self) -> f64 {
         self.jitter.next()
+    }
+
+    /// The time of an input to the core: the instant, wall-clock seconds and jitter.
+    pub(crate) fn moment(&self) -> Moment {
+        let now = self.now();
+        Moment::new(now, self.unix_secs(now), self.jitter())
+    }
+
+    /// Sleep (through the swappable sleep) until `until` on this clock.
+    pub(crate) fn sleep_until(&self, until: Instant) {
+        let left = until.saturating_duration_since(self.now());
+        if !left.is_zero() {
+            (self.sleep)(left);
+        }
     }
 }
 
@@ -106,7 +127,10 @@ mod tests {
         let base = Instant::now();
         let offset = Arc::new(std::sync::Mutex::new(Duration::ZERO));
         let o = offset.clone();
-        let clock = Clock::new(Arc::new(move || base + *o.lock().unwrap()));
+        let clock = Clock::new(
+            Arc::new(move || base + *o.lock().unwrap()),
+            Arc::new(std::thread::sleep),
+        );
         let t0 = clock.now();
         let w0 = clock.unix_secs(t0);
         *offset.lock().unwrap() = Duration::from_secs(90);

@@ -83,19 +83,19 @@ impl ResponseBody {
         }
     }
 
-    /// Read the body into `into`, at most `cap` bytes and one more (so that the core's parser, which checks the
-    /// cap, reports an oversized body). What arrived before a failure stays in `into`.
-    pub(crate) async fn read_capped(
+    /// Read the body into `into`, at most `limit` bytes (the core's cap and one more, so that its parser sees an
+    /// oversized body). What arrived before a failure stays in `into`.
+    pub(crate) async fn read_limited(
         &mut self,
         into: &mut Vec<u8>,
-        cap: usize,
+        limit: usize,
     ) -> Result<(), TransportError> {
-        while let Some(piece) = self.chunk().await? {
-            let room = (cap + 1).saturating_sub(into.len());
-            into.extend_from_slice(piece.get(..room.min(piece.len())).unwrap_or_default());
-            if into.len() > cap {
+        while into.len() < limit {
+            let Some(piece) = self.chunk().await? else {
                 break;
-            }
+            };
+            let room = limit.saturating_sub(into.len());
+            into.extend_from_slice(piece.get(..room.min(piece.len())).unwrap_or_default());
         }
         Ok(())
     }

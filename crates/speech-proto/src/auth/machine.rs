@@ -7,7 +7,7 @@ use http::{HeaderMap, HeaderValue, Request, StatusCode, Uri};
 
 use crate::auth::SubscriptionKey;
 use crate::endpoint::{Endpoint, HostFamily};
-use crate::error::{parse_error_response, Error, Misuse, Service};
+use crate::error::{parse_error_response, Error, Misuse, NoAnswer, Service};
 use crate::token::{build_token_request, parse_token_response, Token};
 
 /// Timing of the token machine. Start from [`TokenConfig::default`] and change fields.
@@ -454,6 +454,25 @@ impl TokenMachine {
         Ok(())
     }
 
+    /// Report that the fetch got no answer, with the transport's account of why ([`NoAnswer`]). Like
+    /// [`TokenMachine::handle_fetch_failed`], and the cause is kept as [`TokenMachine::last_error`], so that
+    /// [`Error::TokenUnavailable`] says what happened ("DNS lookup of westus.api.cognitive.microsoft.com failed",
+    /// "could not connect to …: connection refused").
+    ///
+    /// # Errors
+    ///
+    /// [`Misuse::InvalidState`] when no fetch is in flight.
+    pub fn handle_fetch_error(
+        &mut self,
+        now: Instant,
+        jitter: f64,
+        cause: NoAnswer,
+    ) -> Result<(), Error> {
+        self.expect_in_flight("handle_fetch_failed")?;
+        self.fail(now, Some(Error::Transport(cause)), jitter, None);
+        Ok(())
+    }
+
     fn expect_in_flight(&self, call: &'static str) -> Result<(), Error> {
         if self.fetch == Fetch::InFlight {
             return Ok(());
@@ -527,8 +546,9 @@ impl TokenMachine {
     // -----------------------------------------------------------------------------------------------------------
     // Introspection
 
-    /// The last fetch failure: the service's answer (with status, message and hint) or a malformed body. `None`
-    /// after a success, before any failure, and after a transport failure.
+    /// The last fetch failure: the service's answer (with status, message and hint), a malformed body, or the
+    /// transport's failure when it was reported with [`TokenMachine::handle_fetch_error`]. `None` after a success,
+    /// before any failure, and after [`TokenMachine::handle_fetch_failed`].
     pub fn last_error(&self) -> Option<&Error> {
         self.last_error.as_ref()
     }

@@ -27,7 +27,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 pub use machine::{AuthAction, Authorize, TokenConfig, TokenId, TokenMachine};
 
 use crate::endpoint::Endpoint;
-use crate::error::{Error, Misuse};
+use crate::error::{Error, Misuse, NoAnswer};
 use crate::header::checked_secret;
 use crate::token::SUBSCRIPTION_KEY_HEADER;
 
@@ -369,6 +369,38 @@ impl Auth {
             .into()),
             Inner::Machine(m) => m.handle_fetch_failed(now, jitter),
         }
+    }
+
+    /// See [`TokenMachine::handle_fetch_error`].
+    pub fn handle_fetch_error(
+        &mut self,
+        now: Instant,
+        jitter: f64,
+        cause: NoAnswer,
+    ) -> Result<(), Error> {
+        match &mut self.inner {
+            Inner::Static(..) => Err(Misuse::InvalidState(
+                "no token fetch is in flight for a static credential",
+            )
+            .into()),
+            Inner::Machine(m) => m.handle_fetch_error(now, jitter, cause),
+        }
+    }
+
+    /// Whether this credential is exchanged for tokens by a [`TokenMachine`].
+    pub fn uses_tokens(&self) -> bool {
+        self.token_machine().is_some()
+    }
+
+    /// Whether a token fetch has been handed out (by [`Auth::poll_action`]) and not yet reported.
+    pub fn is_fetching(&self) -> bool {
+        self.token_machine().is_some_and(TokenMachine::is_fetching)
+    }
+
+    /// How many token fetches have been handed out; 0 for static credentials.
+    pub fn fetches_started(&self) -> u64 {
+        self.token_machine()
+            .map_or(0, TokenMachine::fetches_started)
     }
 
     /// Report that the service refused the credential (401). Returns whether a new token will be fetched (then

@@ -49,6 +49,7 @@ use std::time::Duration;
 use http::StatusCode;
 
 use crate::error::Error;
+pub use crate::error::TransportFailure;
 
 /// How often and how patiently to retry. Start from [`RetryPolicy::default`] or [`RetryPolicy::none`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,44 +148,6 @@ impl BodyState {
     }
 }
 
-/// A failure that produced no answer from the service.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TransportFailure {
-    /// No connection could be made (refused, unreachable). Nothing was sent.
-    Connect,
-    /// The connection broke (reset, closed early, a truncated answer).
-    Broken,
-    /// A connect, read or overall timeout passed.
-    TimedOut,
-    /// Anything that another attempt will not change: a TLS certificate problem, a name that does not resolve, a
-    /// proxy misconfiguration, a protocol violation.
-    Permanent,
-}
-
-impl TransportFailure {
-    /// The class of a failed IO operation on the connection, by its [`std::io::ErrorKind`] (the value only: no
-    /// IO happens here). Shared by every driver, so that the same socket error is retried the same way
-    /// whichever adapter saw it: refused or unreachable → [`Connect`](Self::Connect); timed out or would
-    /// block → [`TimedOut`](Self::TimedOut); reset, aborted, closed early, a broken pipe → [`Broken`](Self::Broken);
-    /// anything else → [`Permanent`](Self::Permanent).
-    pub fn from_io_kind(kind: std::io::ErrorKind) -> Self {
-        use std::io::ErrorKind as K;
-        match kind {
-            K::ConnectionRefused | K::AddrNotAvailable => TransportFailure::Connect,
-            K::TimedOut | K::WouldBlock => TransportFailure::TimedOut,
-            K::ConnectionReset
-            | K::ConnectionAborted
-            | K::BrokenPipe
-            | K::UnexpectedEof
-            | K::NotConnected
-            | K::WriteZero
-            | K::Interrupted => TransportFailure::Broken,
-            _ => TransportFailure::Permanent,
-        }
-    }
-}
-
 /// Why an attempt failed.
 #[derive(Clone, Copy, Debug)]
 pub enum Failure<'a> {
@@ -263,7 +226,7 @@ pub fn decide(
         return RetryDecision::GiveUp;
     }
     let error = match attempt.failure {
-        Failure::Transport(TransportFailure::Permanent) => return RetryDecision::GiveUp,
+        Failure::Transport(t) if !t.can_pass() => return RetryDecision::GiveUp,
         Failure::Transport(_) => None,
         Failure::Error(e) => Some(e),
     };
