@@ -140,6 +140,8 @@ impl SharedAuth {
 }
 
 /// What a demand does once the lock is released.
+// Short-lived, one per loop turn: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Next {
     Fetch(Request<()>),
     Wait(event_listener::EventListener),

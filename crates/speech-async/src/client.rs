@@ -657,7 +657,9 @@ impl FetchToken for Client {
     }
 }
 
-/// How a call ended well: with its value, or with an answer whose body is the caller's.
+/// How a call ended well: with its value, or with an answer whose body is the caller's. Returned once per
+/// call: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Driven<T> {
     Done(T),
     Stream(Response),

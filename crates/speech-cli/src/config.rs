@@ -1,7 +1,6 @@
 //! Where requests go and with which credential: Azure (from flags or the environment) or the embedded
 //! emulator.
 
-use speech_proto::endpoint::Cloud;
 use speech_proto::{AuthMode, Credential, Endpoint};
 
 use crate::cli::{AuthArg, GlobalArgs, Secret};
@@ -139,15 +138,7 @@ pub(crate) fn endpoint_from_region(region: &str) -> Result<Endpoint, Failure> {
             "pass URLs with --endpoint (SPEECH_ENDPOINT); --region takes a name such as westeurope",
         ));
     }
-    let lower = region.to_ascii_lowercase();
-    let cloud = if lower.starts_with("usgov") {
-        Cloud::UsGovernment
-    } else if lower.starts_with("china") {
-        Cloud::China
-    } else {
-        Cloud::Public
-    };
-    Endpoint::regional(cloud, &lower).map_err(|e| {
+    Endpoint::region_in_its_cloud(region).map_err(|e| {
         Failure::usage(format!("the region cannot be used: {e}")).with_hint(
             "use the Location/Region identifier from the resource's Keys and Endpoint page, e.g. westeurope \
              (lower case, no spaces)",
@@ -158,6 +149,7 @@ pub(crate) fn endpoint_from_region(region: &str) -> Result<Endpoint, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use speech_proto::endpoint::Cloud;
 
     fn args(
         endpoint: Option<&str>,

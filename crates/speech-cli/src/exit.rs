@@ -111,23 +111,19 @@ impl Failure {
             Some(speech_proto::Error::TokenUnavailable {
                 last_error: Some(last),
                 ..
-            }) => format!("could not get a token: {last}"),
+            }) => format!("could not get a token: {}", last.summary()),
             Some(speech_proto::Error::TokenUnavailable {
                 last_error: None, ..
             }) => "could not get a token: the token service could not be reached".to_owned(),
-            _ => error.to_string(),
+            // The core's message without the hint, which is printed once, on its own line.
+            Some(e) => e.summary().to_string(),
+            None => error.to_string(),
         };
         let message = match context {
             Some(c) => format!("{c}: {text}"),
             None => text,
         };
-        // The core's Display includes the hint of a service answer (". likely causes: …"); print it once, on
-        // its own line.
         let hint = error.hint().map(|h| h.to_string());
-        let message = match &hint {
-            Some(h) => message.replace(&format!(". {h}"), ""),
-            None => message,
-        };
         Failure {
             code: Code::of(error),
             message,
@@ -166,7 +162,7 @@ impl fmt::Display for Failure {
 impl From<speech_proto::Error> for Failure {
     /// Errors of the core raised before any request (bad endpoint, bad key shape, bad output format): usage.
     fn from(e: speech_proto::Error) -> Self {
-        let mut f = Failure::new(Code::of_kind(e.kind()), e.to_string());
+        let mut f = Failure::new(Code::of_kind(e.kind()), e.summary().to_string());
         if let Some(h) = e.hint() {
             f.hint = Some(h.to_string());
         }

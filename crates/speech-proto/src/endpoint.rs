@@ -121,6 +121,26 @@ pub enum Cloud {
 }
 
 impl Cloud {
+    /// The cloud a region name belongs to: `usgov*` regions are Azure Government, `china*` regions are Azure
+    /// China, every other region is in the public cloud (case-insensitive).
+    ///
+    /// ```
+    /// use speech_proto::endpoint::Cloud;
+    /// assert_eq!(Cloud::of_region("usgovvirginia"), Cloud::UsGovernment);
+    /// assert_eq!(Cloud::of_region("ChinaEast2"), Cloud::China);
+    /// assert_eq!(Cloud::of_region("westeurope"), Cloud::Public);
+    /// ```
+    pub fn of_region(region: &str) -> Cloud {
+        let lower = region.trim().to_ascii_lowercase();
+        if lower.starts_with("usgov") {
+            Cloud::UsGovernment
+        } else if lower.starts_with("china") {
+            Cloud::China
+        } else {
+            Cloud::Public
+        }
+    }
+
     fn token_suffix(self) -> &'static str {
         match self {
             Cloud::Public => "api.cognitive.microsoft.com",
@@ -250,6 +270,13 @@ impl Endpoint {
     /// [`MAX_REGION_LEN`] characters), so new regions work without an update.
     pub fn region(region: &str) -> Result<Self, Error> {
         Self::regional(Cloud::Public, region)
+    }
+
+    /// A region of whichever cloud its name belongs to ([`Cloud::of_region`]): `"westeurope"`,
+    /// `"usgovvirginia"`, `"chinaeast2"`. The name is trimmed and lower-cased first.
+    pub fn region_in_its_cloud(region: &str) -> Result<Self, Error> {
+        let lower = region.trim().to_ascii_lowercase();
+        Self::regional(Cloud::of_region(&lower), &lower)
     }
 
     /// An Azure Government region (`"usgovarizona"`, `"usgovvirginia"`). Its token host

@@ -19,8 +19,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use http::{HeaderMap, StatusCode};
 
-use crate::audio::{AudioProblem, WavError};
-use crate::wire::WireError;
+use crate::audio::problems::{AudioProblem, WavError};
+use crate::wire::error::WireError;
 
 /// Which REST surface an answer came from. Hints and body parsing depend on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -379,6 +379,42 @@ impl fmt::Display for Error {
     }
 }
 
+/// An [`Error`]'s message without its troubleshooting hint, for programs that show the hint apart (see
+/// [`Error::summary`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Summary<'a>(&'a Error);
+
+impl fmt::Display for Summary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Error::Service(e) => e.fmt_answer(f),
+            Error::TokenUnavailable {
+                last_error: Some(e),
+                retry_in,
+            } => {
+                write!(
+                    f,
+                    "no authorization token is available: the last token fetch failed: {}",
+                    e.summary()
+                )?;
+                match retry_in {
+                    Some(d) => write!(f, " (next attempt in {:.1} s)", d.as_secs_f64()),
+                    None => Ok(()),
+                }
+            }
+            other => other.fmt(f),
+        }
+    }
+}
+
+impl Error {
+    /// The message without the troubleshooting hint that `Display` appends to service answers: for output that
+    /// shows [`Error::hint`] on its own line.
+    pub fn summary(&self) -> Summary<'_> {
+        Summary(self)
+    }
+}
+
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
@@ -437,6 +473,17 @@ impl std::error::Error for Misuse {}
 
 impl fmt::Display for ServiceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_answer(f)?;
+        if let Some(hint) = self.hint() {
+            write!(f, ". {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ServiceError {
+    /// What the service answered, without the hint.
+    fn fmt_answer(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "the {} answered {}", self.service, self.status.as_u16())?;
         if let Some(reason) = self.status.canonical_reason() {
             write!(f, " {reason}")?;
@@ -457,9 +504,6 @@ impl fmt::Display for ServiceError {
                 RetryAfter::Delay(d) => write!(f, " (retry after {} s)", d.as_secs())?,
                 RetryAfter::At { unix_secs } => write!(f, " (retry after unix time {unix_secs})")?,
             }
-        }
-        if let Some(hint) = self.hint() {
-            write!(f, ". {hint}")?;
         }
         Ok(())
     }

@@ -16,12 +16,12 @@ pub fn wav_header(data: &[u8]) {
 
 /// The recognition-result parser and the helpers on its result.
 pub fn recognition_json(data: &[u8]) {
-    crate::recognize::__fuzz_recognition(data);
+    crate::stt::short::__fuzz_recognition(data);
 }
 
 /// The voices-list parser and the helpers on its result.
 pub fn voices_json(data: &[u8]) {
-    crate::voices::__fuzz_voices(data);
+    crate::tts::voices::__fuzz_voices(data);
 }
 
 /// The error-answer parser. Byte 0 picks the service, bytes 1–2 the status (big-endian; values that are not
@@ -72,7 +72,7 @@ pub fn error_body(data: &[u8]) {
 
 /// The token-response parser and the claims of a token it accepts.
 pub fn token_response(data: &[u8]) {
-    if let Ok(token) = crate::token::parse_token_response(data) {
+    if let Ok(token) = crate::auth::token::parse_token_response(data) {
         let _ = (
             token.claims(),
             token.expires_at_unix(),

@@ -77,10 +77,8 @@ pub mod call;
 pub mod endpoint;
 pub mod error;
 mod header;
-pub mod recognize;
-pub mod synthesize;
-pub mod token;
-pub mod voices;
+pub mod stt;
+pub mod tts;
 pub mod wire;
 pub mod ws;
 
@@ -88,6 +86,7 @@ pub mod ws;
 #[path = "fuzzing.rs"]
 pub mod __fuzz;
 
+pub use auth::token;
 pub use auth::{Auth, AuthAction, AuthMode, Authorize, Credential, TokenMachine};
 pub use call::retry;
 pub use endpoint::{Endpoint, HostFamily, HostKind};
@@ -95,7 +94,10 @@ pub use error::{
     parse_error_response, Error, ErrorKind, Hint, Misuse, NoAnswer, RetryAfter, Service,
     ServiceError, TransportFailure,
 };
+/// Short-audio recognition (the module's home is [`stt::short`]; this path stays for existing code).
+pub use stt::short as recognize;
 pub use token::Token;
+pub use tts::{synthesize, voices};
 
 /// A `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

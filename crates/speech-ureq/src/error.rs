@@ -88,6 +88,7 @@ impl fmt::Display for Error {
                     TransportFailure::Connect => "could not connect to the service",
                     TransportFailure::Broken => "the connection to the service broke",
                     TransportFailure::TimedOut => "the request timed out",
+                    TransportFailure::Dns => "the service's host name did not resolve (DNS)",
                     _ => "the request failed",
                 };
                 write!(f, "{what}: {source}")

@@ -160,8 +160,15 @@ impl Raw {
                 .map_err(TransportError::proto)?
             {
                 input.consume(consumed);
-                // An interim head (`100 Continue`) means "send the body now"; a final one is the answer.
-                return Ok((!head.is_interim()).then_some(head));
+                // Only `100 Continue` releases the body; other interim heads (`102`, `103`) are skipped; a final
+                // head is the answer.
+                if head.is_continue() {
+                    return Ok(None);
+                }
+                if head.is_interim() {
+                    continue;
+                }
+                return Ok(Some(head));
             }
             let left = deadline.saturating_duration_since(self.clock.now());
             if left.is_zero() {

@@ -17,6 +17,7 @@ use crate::exit::{Code, Failure};
 use crate::output::{emit, emit_line};
 use crate::report::{self, Finding, Level};
 use crate::session::Session;
+use speech_proto::token::TokenValidity;
 use speech_ureq::speech_proto::endpoint::KNOWN_REGIONS;
 
 fn problem(check: &'static str, f: &Failure) -> Finding {
@@ -126,8 +127,8 @@ fn check_service(global: &GlobalArgs, target: Target, findings: &mut Vec<Finding
             .map(|t| t.expose())
             .unwrap_or_default();
         match speech_proto::Token::from_jwt(text) {
-            Ok(token) => match token.expires_at_unix() {
-                Some(exp) if exp <= now_unix() => findings.push(
+            Ok(token) => match token.validity(now_unix()) {
+                TokenValidity::Expired { exp } => findings.push(
                     Finding::new(
                         "key",
                         Level::Problem(Code::Auth),
@@ -135,12 +136,12 @@ fn check_service(global: &GlobalArgs, target: Target, findings: &mut Vec<Finding
                     )
                     .with_fix("fetch a new one (tokens live 10 minutes): `speech token` with the key"),
                 ),
-                Some(exp) => findings.push(Finding::new(
+                TokenValidity::Valid { exp } => findings.push(Finding::new(
                     "key",
                     Level::Ok,
                     format!("no key given; the token expires at {}", expiry_text(exp, now_unix())),
                 )),
-                None => findings.push(Finding::new(
+                _ => findings.push(Finding::new(
                     "key",
                     Level::Warning,
                     "no key given, and the token carries no expiry: it cannot be checked before use",
@@ -168,22 +169,15 @@ fn check_service(global: &GlobalArgs, target: Target, findings: &mut Vec<Finding
                     msg.push_str(&format!(", valid until {}", expiry_text(exp, now_unix())));
                 }
                 findings.push(Finding::new("key", Level::Ok, msg));
-                let claimed = token.claims().region.clone();
-                if let (Some(claimed), Some((_, region))) =
-                    (claimed, session.endpoint.region_name())
-                {
-                    if !claimed.eq_ignore_ascii_case(region)
-                        && !claimed.eq_ignore_ascii_case("global")
-                    {
-                        findings.push(
-                            Finding::new(
-                                "key",
-                                Level::Warning,
-                                format!("the token was issued for region {claimed:?}, the endpoint is {region:?}"),
-                            )
-                            .with_fix("use the region of the resource the key belongs to"),
-                        );
-                    }
+                if let Some((claimed, region)) = token.region_mismatch(&session.endpoint) {
+                    findings.push(
+                        Finding::new(
+                            "key",
+                            Level::Warning,
+                            format!("the token was issued for region {claimed:?}, the endpoint is {region:?}"),
+                        )
+                        .with_fix("use the region of the resource the key belongs to"),
+                    );
                 }
             }
             Err(e) => {

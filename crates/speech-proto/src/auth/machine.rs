@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderValue, Request, StatusCode, Uri};
 
+use crate::auth::token::{build_token_request, parse_token_response, Token};
 use crate::auth::SubscriptionKey;
 use crate::endpoint::{Endpoint, HostFamily};
 use crate::error::{parse_error_response, Error, Misuse, NoAnswer, Service};
-use crate::token::{build_token_request, parse_token_response, Token};
 
 /// Timing of the token machine. Start from [`TokenConfig::default`] and change fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -404,7 +404,7 @@ impl TokenMachine {
     /// `wall_clock_unix_secs` is the caller's wall-clock time in seconds since the Unix epoch (compared with the
     /// token's `exp` claim and an HTTP-date `Retry-After`); `jitter` is a random value in `0..1` from the caller,
     /// used only if this answer is a failure. `body` is the complete response body (at most
-    /// [`MAX_TOKEN_BODY`](crate::token::MAX_TOKEN_BODY) bytes are accepted for a token).
+    /// [`MAX_TOKEN_BODY`](crate::auth::token::MAX_TOKEN_BODY) bytes are accepted for a token).
     ///
     /// A `200` with a well-formed JWT stores the token and clears the failure count. Anything else (an error
     /// status, a malformed body) keeps any still-valid old token, records [`TokenMachine::last_error`] and backs

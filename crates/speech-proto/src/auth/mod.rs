@@ -17,6 +17,7 @@
 //! Secrets are newtypes whose `Debug` and `Display` print `***`, and whose header values are marked sensitive.
 
 mod machine;
+pub mod token;
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -24,12 +25,14 @@ use std::time::{Duration, Instant};
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 
+/// The header that carries a subscription key.
+pub const SUBSCRIPTION_KEY_HEADER: &str = "ocp-apim-subscription-key";
+
 pub use machine::{AuthAction, Authorize, TokenConfig, TokenId, TokenMachine};
 
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Misuse, NoAnswer};
 use crate::header::checked_secret;
-use crate::token::SUBSCRIPTION_KEY_HEADER;
 
 /// A Speech resource key. `Debug` prints `SubscriptionKey(***)`, `Display` prints `***`.
 #[derive(Clone, PartialEq, Eq)]

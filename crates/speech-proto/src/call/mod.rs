@@ -41,42 +41,7 @@
 //!    * [`Output::Done`], [`Output::Stream`], [`Output::Failed`]: the end.
 //! 2. When `poll_output` returns `None`, the call waits for the input its last output asked for.
 //!
-//! ```
-//! use std::time::{Duration, Instant};
-//! use http::{HeaderMap, StatusCode};
-//! use speech_proto::call::{AuthStep, BodyPlan, Call, Moment, Output};
-//! use speech_proto::retry::RetryPolicy;
-//! use speech_proto::voices::voices_request;
-//! use speech_proto::{Auth, AuthMode, Credential, Endpoint};
-//!
-//! let endpoint = Endpoint::region("westus")?;
-//! let mut auth = Auth::new(&endpoint, Credential::key("k")?, AuthMode::Key)?;
-//! let mut call = Call::voices(voices_request(&endpoint)?, RetryPolicy::default());
-//! let t0 = Instant::now();
-//! let at = |s: u64| Moment::new(t0 + Duration::from_secs(s), 1_700_000_000 + s, 0.0);
-//!
-//! assert!(matches!(call.poll_output(), Some(Output::Authorize)));
-//! assert_eq!(call.handle_authorize(at(0), &mut auth), AuthStep::Done);
-//! let Some(Output::Send(head)) = call.poll_output() else { panic!() };
-//! assert_eq!(head.headers()["ocp-apim-subscription-key"], "k");
-//! // The service is busy: 503 with Retry-After: 2.
-//! let mut headers = HeaderMap::new();
-//! headers.insert("retry-after", "2".parse()?);
-//! call.handle_head(at(0), StatusCode::SERVICE_UNAVAILABLE, &headers, 0);
-//! assert!(matches!(call.poll_output(), Some(Output::ReadBody { .. })));
-//! call.handle_body(at(0), b"");
-//! assert!(matches!(call.poll_output(), Some(Output::Wait(until)) if until == t0 + Duration::from_secs(2)));
-//! call.handle_timeout(at(2));
-//! assert!(matches!(call.poll_output(), Some(Output::Authorize)));
-//! call.handle_authorize(at(2), &mut auth);
-//! assert!(matches!(call.poll_output(), Some(Output::Send(_))));
-//! call.handle_head(at(2), StatusCode::OK, &HeaderMap::new(), 0);
-//! assert!(matches!(call.poll_output(), Some(Output::ReadBody { .. })));
-//! call.handle_body(at(2), b"[]");
-//! assert!(matches!(call.poll_output(), Some(Output::Done(voices)) if voices.is_empty()));
-//! assert!(call.poll_output().is_none());
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+#![doc = include_str!("../../docs/call.md")]
 
 pub mod retry;
 
@@ -85,13 +50,13 @@ use std::time::Instant;
 
 use http::{HeaderMap, Request, StatusCode};
 
+use crate::auth::token::{Token, MAX_TOKEN_BODY};
 use crate::auth::{Auth, Authorize, TokenId};
 use crate::error::{
     parse_error_response, Error, Misuse, Service, TransportFailure, MAX_ERROR_BODY,
 };
-use crate::recognize::{parse_recognition, Recognition, MAX_RESULT_BODY};
-use crate::token::{Token, MAX_TOKEN_BODY};
-use crate::voices::{parse_voices, Voice, MAX_VOICES_BODY};
+use crate::stt::short::{parse_recognition, Recognition, MAX_RESULT_BODY};
+use crate::tts::voices::{parse_voices, Voice, MAX_VOICES_BODY};
 use retry::{Attempt, BodyState, Failure, RetryDecision, RetryPolicy};
 
 /// The time of an input: the monotonic instant, the wall clock in whole Unix seconds (for an HTTP-date
@@ -281,7 +246,7 @@ impl<T> fmt::Debug for Call<T> {
 }
 
 impl Call<Recognition> {
-    /// A recognition ([`crate::recognize::RecognitionRequest::build`]'s head) with its audio: the result is parsed
+    /// A recognition ([`crate::stt::short::RecognitionRequest::build`]'s head) with its audio: the result is parsed
     /// from a body of at most [`MAX_RESULT_BODY`] bytes.
     pub fn recognition(head: Request<()>, body: BodyPlan, policy: RetryPolicy) -> Self {
         Call::new(
@@ -298,7 +263,7 @@ impl Call<Recognition> {
 }
 
 impl Call<Vec<Voice>> {
-    /// The voices list ([`crate::voices::voices_request`]'s head), parsed from at most [`MAX_VOICES_BODY`] bytes.
+    /// The voices list ([`crate::tts::voices::voices_request`]'s head), parsed from at most [`MAX_VOICES_BODY`] bytes.
     pub fn voices(head: Request<()>, policy: RetryPolicy) -> Self {
         Call::new(
             Service::Voices,
@@ -314,7 +279,7 @@ impl Call<Vec<Voice>> {
 }
 
 impl Call<()> {
-    /// A synthesis ([`crate::synthesize::SynthesisRequest::build`]'s head; the SSML body can be sent again): on
+    /// A synthesis ([`crate::tts::synthesize::SynthesisRequest::build`]'s head; the SSML body can be sent again): on
     /// success the call ends with [`Output::Stream`] and the audio is the caller's.
     pub fn synthesis(head: Request<()>, policy: RetryPolicy) -> Self {
         Call::new(

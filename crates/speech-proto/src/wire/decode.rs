@@ -2,9 +2,11 @@
 
 use std::fmt;
 
-use http::HeaderMap;
+use http::header::CONNECTION;
+use http::{HeaderMap, Method, Request, StatusCode, Version};
 
-use super::response::{header_map, with_header_slots, BodyKind};
+use super::has_token;
+use super::response::{header_map, with_header_slots, BodyKind, ResponseHead};
 use super::{fail, DebugHeaders, Limits, WireError};
 use crate::error::Error;
 
@@ -326,6 +328,45 @@ impl fmt::Debug for BodyDecoder {
             .field("buffered", &self.partial.len())
             .field("trailers", &self.trailers.as_ref().map(DebugHeaders))
             .finish()
+    }
+}
+
+/// Whether the connection can carry another request after this exchange.
+///
+/// Call it when the exchange is over (the decoder is done, or you are giving up on the body). `true` only when
+/// all of these hold:
+/// * the body was read to its end ([`BodyDecoder::is_done`]) and was not close-delimited;
+/// * neither the request nor the response carries `Connection: close`;
+/// * the response is HTTP/1.1, or HTTP/1.0 with `Connection: keep-alive`;
+/// * the response did not switch protocols (`101`, or a successful `CONNECT`);
+/// * the request did not carry `Expect: 100-continue` with a final status other than `2xx`. Such an answer
+///   may have come before the body was sent, and the codec cannot know whether the driver then skipped the body
+///   or sent it: the server may still be waiting for the body, or read it as the next request. The rule costs a
+///   reconnect only after error answers.
+///
+/// Beyond what this function can see: a driver that stopped sending a request body early (the server answered
+/// while the upload was still running) must close the connection whatever this returns.
+pub fn keep_alive(request: &Request<()>, head: &ResponseHead, body: &BodyDecoder) -> bool {
+    if !body.is_done() || body.kind() == BodyKind::CloseDelimited {
+        return false;
+    }
+    if has_token(request.headers(), CONNECTION, "close")
+        || has_token(&head.headers, CONNECTION, "close")
+    {
+        return false;
+    }
+    if head.status == StatusCode::SWITCHING_PROTOCOLS
+        || (request.method() == Method::CONNECT && head.status.is_success())
+    {
+        return false;
+    }
+    if super::request::expects_continue(request) && !head.status.is_success() {
+        return false;
+    }
+    match head.version {
+        Version::HTTP_11 => true,
+        Version::HTTP_10 => has_token(&head.headers, CONNECTION, "keep-alive"),
+        _ => false,
     }
 }
 

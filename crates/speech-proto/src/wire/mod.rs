@@ -99,17 +99,18 @@ use std::fmt;
 
 mod chunk;
 mod decode;
+pub(crate) mod error;
 mod request;
 mod response;
 
 pub use chunk::{
     chunk_header, encode_chunk, max_payload_for, write_chunk, ChunkHeader, CHUNK_END, LAST_CHUNK,
 };
-pub use decode::{BodyDecoder, Decoded};
+pub use decode::{keep_alive, BodyDecoder, Decoded};
+pub use error::WireError;
 pub use request::{expects_continue, request_body, write_request_head, RequestBody};
 pub use response::{
-    keep_alive, response_body_kind, try_parse_response_head, BodyKind, ResponseHead,
-    ResponseHeadParser,
+    response_body_kind, try_parse_response_head, BodyKind, ResponseHead, ResponseHeadParser,
 };
 
 /// Caps on everything the codec buffers or accepts from the peer. Going over a cap is an error, never a
@@ -135,140 +136,6 @@ impl Default for Limits {
             max_headers: 100,
             max_chunk_line: 4 * 1024,
             max_trailer_bytes: 16 * 1024,
-        }
-    }
-}
-
-/// What went wrong in the HTTP/1.1 codec.
-///
-/// Most variants are the peer's fault (a response that breaks HTTP/1.1 framing, or goes over a cap in
-/// [`Limits`]): close the connection; resending on a new one may succeed. [`WireError::InvalidRequestHead`] and
-/// [`WireError::InsufficientSize`] are the caller's; see [`WireError::is_peer_fault`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WireError {
-    /// The response head does not parse; `httparse`'s reason is kept as it is. An invalid status code (below
-    /// 100) is reported as [`httparse::Error::Status`].
-    BadHead(httparse::Error),
-    /// The buffered input went over [`Limits::max_head_bytes`] without a complete response head.
-    HeadTooLarge {
-        /// The cap, in bytes.
-        limit: usize,
-    },
-    /// The response head (or the trailer section) has more fields than [`Limits::max_headers`].
-    TooManyHeaders {
-        /// The cap, in fields.
-        limit: usize,
-    },
-    /// A chunk-size line is not a hexadecimal size (with optional extensions) ended by CRLF.
-    BadChunkSize,
-    /// The data of a chunk is not followed by CRLF.
-    BadChunkEnd,
-    /// A chunk-size line is longer than [`Limits::max_chunk_line`].
-    ChunkLineTooLong {
-        /// The cap, in bytes.
-        limit: usize,
-    },
-    /// The trailer section after a chunked body is longer than [`Limits::max_trailer_bytes`].
-    TrailersTooLarge {
-        /// The cap, in bytes.
-        limit: usize,
-    },
-    /// The trailer section after a chunked body does not parse.
-    BadTrailers(httparse::Error),
-    /// A response's `Content-Length` is not a decimal number, or several values disagree.
-    BadContentLength,
-    /// A response carries both `Transfer-Encoding` and `Content-Length` (a sign of request smuggling or
-    /// response splitting; RFC 9112 §6.3 asks to treat it as an error).
-    ConflictingFraming,
-    /// A response's `Transfer-Encoding` cannot be honoured: it is sent with HTTP/1.0 (RFC 9112 §6.1 calls that
-    /// faulty framing), applies `chunked` more than once, or has an empty coding.
-    BadTransferEncoding,
-    /// The connection closed before the end of the body.
-    Truncated {
-        /// For a `Content-Length` body, how many bytes were still expected; `None` for a chunked body, whose
-        /// last chunk never came.
-        missing: Option<u64>,
-    },
-    /// The output buffer cannot hold even the smallest unit of output. Retry with at least `required` bytes.
-    InsufficientSize {
-        /// The smallest output buffer that makes progress, in bytes.
-        required: usize,
-    },
-    /// The request cannot be written as an HTTP/1.1 head; the reason says why. The request was not sent.
-    InvalidRequestHead(&'static str),
-}
-
-impl WireError {
-    /// Whether the peer caused this error (bad framing, a cap exceeded, a truncated body), as opposed to the
-    /// caller ([`WireError::InvalidRequestHead`], [`WireError::InsufficientSize`]).
-    pub fn is_peer_fault(&self) -> bool {
-        !matches!(
-            self,
-            WireError::InvalidRequestHead(_) | WireError::InsufficientSize { .. }
-        )
-    }
-}
-
-impl fmt::Display for WireError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WireError::BadHead(e) => write!(f, "malformed HTTP response head: {e}"),
-            WireError::HeadTooLarge { limit } => write!(
-                f,
-                "the HTTP response head is larger than the limit of {limit} bytes"
-            ),
-            WireError::TooManyHeaders { limit } => write!(
-                f,
-                "the HTTP response has more than {limit} header (or trailer) fields"
-            ),
-            WireError::BadChunkSize => f.write_str("malformed chunk-size line in a chunked body"),
-            WireError::BadChunkEnd => {
-                f.write_str("the data of a chunk in a chunked body is not followed by CRLF")
-            }
-            WireError::ChunkLineTooLong { limit } => write!(
-                f,
-                "a chunk-size line in a chunked body is longer than the limit of {limit} bytes"
-            ),
-            WireError::TrailersTooLarge { limit } => write!(
-                f,
-                "the trailers of a chunked body are larger than the limit of {limit} bytes"
-            ),
-            WireError::BadTrailers(e) => write!(f, "malformed trailers after a chunked body: {e}"),
-            WireError::BadContentLength => {
-                f.write_str("the response's Content-Length is invalid or has conflicting values")
-            }
-            WireError::ConflictingFraming => f.write_str(
-                "the response carries both Transfer-Encoding and Content-Length; its length is ambiguous",
-            ),
-            WireError::BadTransferEncoding => f.write_str(
-                "the response's Transfer-Encoding cannot be honoured (HTTP/1.0, chunked twice, or an empty coding)",
-            ),
-            WireError::Truncated {
-                missing: Some(n),
-            } => write!(
-                f,
-                "the connection closed before the end of the body: expected {n} more bytes"
-            ),
-            WireError::Truncated { missing: None } => f.write_str(
-                "the connection closed before the end of the body: the chunked body ended before the last chunk",
-            ),
-            WireError::InsufficientSize { required } => write!(
-                f,
-                "the output buffer is too small: at least {required} bytes are needed"
-            ),
-            WireError::InvalidRequestHead(why) => {
-                write!(f, "the request cannot be written as HTTP/1.1: {why}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for WireError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            WireError::BadHead(e) | WireError::BadTrailers(e) => Some(e),
-            _ => None,
         }
     }
 }

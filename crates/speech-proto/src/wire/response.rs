@@ -3,12 +3,11 @@
 
 use std::fmt;
 
-use http::header::{CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Version};
+use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
 use httparse::Status;
 
-use super::decode::BodyDecoder;
-use super::{fail, has_token, DebugHeaders, Limits, WireError};
+use super::{fail, DebugHeaders, Limits, WireError};
 use crate::error::Error;
 
 /// A parsed response head: status, version and header fields (the reason phrase is dropped).
@@ -30,6 +29,13 @@ impl ResponseHead {
     /// (its body kind is [`BodyKind::Empty`] and the connection is not kept alive).
     pub fn is_interim(&self) -> bool {
         self.status.is_informational() && self.status != StatusCode::SWITCHING_PROTOCOLS
+    }
+
+    /// Whether this is `100 Continue`: the only interim head that releases a body held back by
+    /// `Expect: 100-continue`. Other interim heads (`102`, `103`) are skipped; the driver's timer decides when
+    /// to send the body anyway.
+    pub fn is_continue(&self) -> bool {
+        self.status == StatusCode::CONTINUE
     }
 }
 
@@ -317,48 +323,12 @@ pub(super) fn content_length(headers: &HeaderMap) -> Option<u64> {
     found
 }
 
-/// Whether the connection can carry another request after this exchange.
-///
-/// Call it when the exchange is over (the decoder is done, or you are giving up on the body). `true` only when
-/// all of these hold:
-/// * the body was read to its end ([`BodyDecoder::is_done`]) and was not close-delimited;
-/// * neither the request nor the response carries `Connection: close`;
-/// * the response is HTTP/1.1, or HTTP/1.0 with `Connection: keep-alive`;
-/// * the response did not switch protocols (`101`, or a successful `CONNECT`);
-/// * the request did not carry `Expect: 100-continue` with a final status other than `2xx`. Such an answer
-///   may have come before the body was sent, and the codec cannot know whether the driver then skipped the body
-///   or sent it: the server may still be waiting for the body, or read it as the next request. The rule costs a
-///   reconnect only after error answers.
-///
-/// Beyond what this function can see: a driver that stopped sending a request body early (the server answered
-/// while the upload was still running) must close the connection whatever this returns.
-pub fn keep_alive(request: &Request<()>, head: &ResponseHead, body: &BodyDecoder) -> bool {
-    if !body.is_done() || body.kind() == BodyKind::CloseDelimited {
-        return false;
-    }
-    if has_token(request.headers(), CONNECTION, "close")
-        || has_token(&head.headers, CONNECTION, "close")
-    {
-        return false;
-    }
-    if head.status == StatusCode::SWITCHING_PROTOCOLS
-        || (request.method() == Method::CONNECT && head.status.is_success())
-    {
-        return false;
-    }
-    if super::expects_continue(request) && !head.status.is_success() {
-        return false;
-    }
-    match head.version {
-        Version::HTTP_11 => true,
-        Version::HTTP_10 => has_token(&head.headers, CONNECTION, "keep-alive"),
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    // keep_alive judges a finished body, so it lives with the body decoder; its tests stay here with the heads.
     use super::*;
+    use crate::wire::{keep_alive, BodyDecoder};
+    use http::Request;
 
     fn parse(input: &[u8]) -> Result<Option<(usize, ResponseHead)>, Error> {
         try_parse_response_head(input, &Limits::default())

@@ -38,15 +38,13 @@ use http::{HeaderName, HeaderValue, Method, Request};
 use serde_json::Value;
 
 use crate::auth::SubscriptionKey;
+pub use crate::auth::SUBSCRIPTION_KEY_HEADER;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, MalformedResponse};
 use crate::header::checked_secret;
 
 /// The largest token response body accepted (16 KiB). Real tokens are under 1 KiB.
 pub const MAX_TOKEN_BODY: usize = 16 * 1024;
-
-/// The header that carries a subscription key.
-pub const SUBSCRIPTION_KEY_HEADER: &str = "ocp-apim-subscription-key";
 
 const WHAT: &str = "token response";
 
@@ -117,10 +115,48 @@ impl Token {
         self.claims.exp
     }
 
+    /// Whether the token can still be used at `now_unix_secs` (wall clock), by its `exp` claim: see
+    /// [`TokenValidity`].
+    pub fn validity(&self, now_unix_secs: u64) -> TokenValidity {
+        match self.expires_at_unix() {
+            Some(exp) if exp <= now_unix_secs => TokenValidity::Expired { exp },
+            Some(exp) => TokenValidity::Valid { exp },
+            None => TokenValidity::Unknown,
+        }
+    }
+
+    /// The region named in the token's claims when it is not the region of `endpoint` (a token of one region is
+    /// refused by another's hosts): `Some((claimed, endpoint_region))`. `None` when they agree, when the token
+    /// claims the `global` region, or when either side names no region (custom domains, base URLs, tokens without
+    /// the claim).
+    pub fn region_mismatch<'a>(&'a self, endpoint: &'a Endpoint) -> Option<(&'a str, &'a str)> {
+        let claimed = self.claims().region.as_deref()?;
+        let (_, region) = endpoint.region_name()?;
+        let agrees = claimed.eq_ignore_ascii_case(region) || claimed.eq_ignore_ascii_case("global");
+        (!agrees).then_some((claimed, region))
+    }
+
     /// The `Authorization` header value, `Bearer <token>`, marked sensitive.
     pub fn bearer_header_value(&self) -> Result<HeaderValue, Error> {
         checked_secret("Authorization", &format!("Bearer {}", self.value))
     }
+}
+
+/// Whether a token can be used now, by its `exp` claim (see [`Token::validity`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenValidity {
+    /// `exp` has passed.
+    Expired {
+        /// The `exp` claim (Unix seconds).
+        exp: u64,
+    },
+    /// `exp` is still ahead.
+    Valid {
+        /// The `exp` claim (Unix seconds).
+        exp: u64,
+    },
+    /// The token carries no `exp` claim: it cannot be checked before use.
+    Unknown,
 }
 
 /// The token request: `POST <token URI>` with `Ocp-Apim-Subscription-Key`, `Content-Length: 0` and

@@ -37,7 +37,7 @@ use http::{HeaderValue, Method, Request};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Misuse};
 use crate::header::checked_value;
-use crate::recognize::BodyLength;
+use crate::stt::short::BodyLength;
 
 /// The most `voice` elements one SSML document may hold (the service counts `voice` and `audio` together).
 pub const MAX_VOICE_ELEMENTS: usize = 50;
