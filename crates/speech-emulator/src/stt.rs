@@ -211,6 +211,57 @@ async fn read_audio(state: &AppState, body: Body) -> Result<Vec<u8>, Response> {
         })
 }
 
+/// Steps 1 to 4: the credential, the query, the declared audio and the pronunciation header, checked before any
+/// body byte is read.
+fn check_request(
+    auth: &crate::auth::Authority,
+    parts: &http::request::Parts,
+) -> Result<(Params, DeclaredAudio, Option<PronParams>), Response> {
+    if let Err(denied) = auth.check_speech(&parts.headers) {
+        return Err(denied.into_response());
+    }
+    let params = match params(parts.uri.query()) {
+        Ok(p) => p,
+        Err(reason) => return Err(message(StatusCode::BAD_REQUEST, reason)),
+    };
+    let Some(declared) = declared_audio(&parts.headers) else {
+        return Err(message(StatusCode::BAD_REQUEST, "Unsupported audio format"));
+    };
+    let pron = match parts.headers.get("pronunciation-assessment") {
+        None => None,
+        Some(value) => match pron::parse_header(value.as_bytes()) {
+            Ok(p) => Some(p),
+            Err(reason) => {
+                return Err(message(
+                    StatusCode::BAD_REQUEST,
+                    &format!("Invalid Pronunciation-Assessment header: {reason}"),
+                ))
+            }
+        },
+    };
+    Ok((params, declared, pron))
+}
+
+/// An answer given before the body was read. A client that sent `Expect: 100-continue` waits for it and sends no
+/// body (hyper sends no `100 Continue` for a body that is never read). Any other client is already sending the
+/// body, and closing a connection with unread bytes in it resets it, often before the client has read the
+/// answer; so the body is drained first (up to the body cap, within the audio timeout), as servers do with a
+/// lingering close.
+async fn early(
+    state: &AppState,
+    headers: &http::HeaderMap,
+    body: Body,
+    response: Response,
+) -> Response {
+    let waits_for_continue = headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if !waits_for_continue {
+        let _ = read_body(body, state.audio_timeout, state.max_body_bytes, 0).await;
+    }
+    response
+}
+
 /// The speech-to-text endpoint.
 pub(crate) async fn recognize(
     State(state): State<Arc<AppState>>,
@@ -221,27 +272,10 @@ pub(crate) async fn recognize(
         return not_found().await;
     };
     let (parts, body) = request.into_parts();
-    if let Err(denied) = state.auth.check_speech(&parts.headers) {
-        return denied.into_response();
-    }
-    let params = match params(parts.uri.query()) {
-        Ok(p) => p,
-        Err(reason) => return message(StatusCode::BAD_REQUEST, reason),
-    };
-    let Some(declared) = declared_audio(&parts.headers) else {
-        return message(StatusCode::BAD_REQUEST, "Unsupported audio format");
-    };
-    let pron = match parts.headers.get("pronunciation-assessment") {
-        None => None,
-        Some(value) => match pron::parse_header(value.as_bytes()) {
-            Ok(p) => Some(p),
-            Err(reason) => {
-                return message(
-                    StatusCode::BAD_REQUEST,
-                    &format!("Invalid Pronunciation-Assessment header: {reason}"),
-                )
-            }
-        },
+    let checked = check_request(&state.auth, &parts);
+    let (params, declared, pron) = match checked {
+        Ok(checked) => checked,
+        Err(response) => return early(&state, &parts.headers, body, response).await,
     };
     let audio = match read_audio(&state, body).await {
         Ok(audio) => audio,
