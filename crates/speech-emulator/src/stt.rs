@@ -212,7 +212,8 @@ async fn read_audio(state: &AppState, body: Body) -> Result<Vec<u8>, Response> {
 }
 
 /// Steps 1 to 4: the credential, the query, the declared audio and the pronunciation header, checked before any
-/// body byte is read.
+/// body byte is read. The error is the answer itself (once per request; not worth a box).
+#[allow(clippy::result_large_err)]
 fn check_request(
     auth: &crate::auth::Authority,
     parts: &http::request::Parts,

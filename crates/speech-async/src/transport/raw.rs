@@ -17,9 +17,9 @@ use futures_util::future::{select, Either};
 use futures_util::{AsyncReadExt, AsyncWriteExt};
 use http::{Request, Uri};
 use rustls::pki_types::ServerName;
-use speech_proto::wire::{
-    self, BodyDecoder, Limits, RequestBody, ResponseHead, ResponseHeadParser,
-};
+use speech_proto::retry::TransportFailure;
+use speech_proto::wire::state::{AwaitContinue, RecvBody, RecvHead, SendBody};
+use speech_proto::wire::{AfterContinue, AfterHead, Exchange, Limits};
 
 use super::{Response, ResponseBody, TransportError};
 use crate::body::Upload;
@@ -70,171 +70,125 @@ impl Raw {
     }
 
     /// Send `request` (its head, then the body from `upload` framed as the head says) and read the answer's head.
+    /// The order of the exchange, and every rule of it, is the core's [`Exchange`] typestate; this only moves
+    /// the bytes and runs the timers.
     pub(crate) async fn send(
         &self,
         request: Request<()>,
         upload: &mut Upload<'_>,
     ) -> Result<Response, TransportError> {
         let key = Key::of(request.uri())?;
+        let exchange = Exchange::new(request, self.limits).map_err(TransportError::proto)?;
         let mut head = Vec::with_capacity(512);
-        wire::write_request_head(&request, &mut head).map_err(TransportError::proto)?;
-        let framing = wire::request_body(&request).map_err(TransportError::proto)?;
-        let has_body = !matches!(framing, RequestBody::Empty | RequestBody::Length(0));
+        exchange
+            .write_head(&mut head)
+            .map_err(TransportError::proto)?;
 
         let mut conn = self.connection(&key).await?;
-        let io = self.timeouts.io;
+        let (clock, io) = (&self.clock, self.timeouts.io);
         let mut input = Input::default();
-        // Remembers how far a partial head was scanned, so a head in many pieces is parsed in linear time.
-        let mut parser = ResponseHeadParser::new();
-        timed(
-            &self.clock,
-            io,
-            "writing the request",
-            conn.write_all(&head),
-        )
-        .await?;
-
-        // With `Expect: 100-continue`, the service may answer before it wants the body (a 401, a 429): then the
-        // body is not sent, and the connection is not reused (the service cannot tell where the next request
-        // starts).
-        let mut early = None;
-        if has_body && wire::expects_continue(&request) {
-            timed(&self.clock, io, "writing the request", conn.flush()).await?;
-            early = self
-                .await_continue(&mut conn, &mut input, &mut parser)
-                .await?;
-        }
-        if early.is_none() && has_body {
-            self.send_body(&mut conn, framing, upload).await?;
-        }
-        timed(&self.clock, io, "writing the request", conn.flush()).await?;
-        let reusable = early.is_none();
-        let head = match early {
-            Some(head) => head,
-            None => {
-                read_head(
-                    &self.clock,
-                    io,
-                    &self.limits,
-                    &mut parser,
-                    &mut conn,
-                    &mut input,
-                )
-                .await?
+        timed(clock, io, "writing the request", conn.write_all(&head)).await?;
+        let receiving = match exchange.proceed() {
+            AfterHead::RecvHead(receiving) => receiving,
+            AfterHead::SendBody(sending) => self.send_body(&mut conn, sending, upload).await?,
+            AfterHead::AwaitContinue(mut waiting) => {
+                timed(clock, io, "writing the request", conn.flush()).await?;
+                self.await_continue(&mut conn, &mut input, &mut waiting)
+                    .await?;
+                match waiting.proceed().map_err(TransportError::proto)? {
+                    AfterContinue::SendBody(sending) => {
+                        self.send_body(&mut conn, sending, upload).await?
+                    }
+                    // The service answered before it wanted the body (a 401, a 429): it is not sent.
+                    AfterContinue::Answered(answer) => {
+                        return Ok(self.response(answer, conn, input, key))
+                    }
+                }
             }
         };
-        let kind =
-            wire::response_body_kind(request.method(), &head).map_err(TransportError::proto)?;
-        let (status, headers) = (head.status, head.headers.clone());
+        timed(clock, io, "writing the request", conn.flush()).await?;
+        let answer = read_head(clock, io, &mut conn, &mut input, receiving).await?;
+        Ok(self.response(answer, conn, input, key))
+    }
+
+    fn response(
+        &self,
+        exchange: Exchange<RecvBody>,
+        conn: BoxConnection,
+        input: Input,
+        key: Key,
+    ) -> Response {
+        let (status, headers) = (exchange.head().status, exchange.head().headers.clone());
         let body = Body {
             conn: Some(conn),
             input,
-            decoder: BodyDecoder::new(kind, self.limits),
-            request,
-            reusable,
-            head,
+            exchange,
             key,
             pool: self.pool.clone(),
             clock: self.clock.clone(),
-            io_timeout: io,
+            io_timeout: self.timeouts.io,
         };
-        Ok(Response {
+        Response {
             status,
             headers,
             body: ResponseBody::Raw(Box::new(body)),
-        })
+        }
     }
 
-    /// Wait up to the continue timeout for an interim or final head. `Some` is a final answer that came before the
-    /// body was sent; `None` means "send the body now" (a `100 Continue`, or no answer in time).
+    /// Wait up to the continue timeout for `100 Continue` or a final answer; when it passes first, the body is
+    /// sent anyway.
     async fn await_continue(
         &self,
         conn: &mut BoxConnection,
         input: &mut Input,
-        parser: &mut ResponseHeadParser,
-    ) -> Result<Option<ResponseHead>, TransportError> {
+        waiting: &mut Exchange<AwaitContinue>,
+    ) -> Result<(), TransportError> {
         let deadline = self.clock.now() + self.timeouts.continue_wait;
         loop {
-            if let Some((consumed, head)) = parser
-                .parse(input.data(), &self.limits)
-                .map_err(TransportError::proto)?
-            {
-                input.consume(consumed);
-                // Only `100 Continue` releases the body; other interim heads (`102`, `103`) are skipped; a final
-                // head is the answer.
-                if head.is_continue() {
-                    return Ok(None);
-                }
-                if head.is_interim() {
-                    continue;
-                }
-                return Ok(Some(head));
+            let consumed = waiting
+                .try_read(input.data())
+                .map_err(TransportError::proto)?;
+            input.consume(consumed);
+            if waiting.can_proceed() {
+                return Ok(());
             }
             let left = deadline.saturating_duration_since(self.clock.now());
             if left.is_zero() {
-                return Ok(None);
+                return Ok(());
             }
             match input.fill(&self.clock, left, conn).await {
                 Ok(0) => return Err(closed_early()),
                 Ok(_) => {}
-                Err(e) if e.failure == speech_proto::retry::TransportFailure::TimedOut => {
-                    return Ok(None)
-                }
+                Err(e) if e.failure == TransportFailure::TimedOut => return Ok(()),
                 Err(e) => return Err(e),
             }
         }
     }
 
-    /// Send the body from `upload`: raw bytes for `Content-Length`, chunks otherwise, each chunk as one vectored
-    /// write of `[size line, the caller's bytes, CRLF]`.
+    /// Send the body from `upload`, each piece as one vectored write of what the exchange frames (the caller's
+    /// bytes are not copied).
     async fn send_body(
         &self,
         conn: &mut BoxConnection,
-        framing: RequestBody,
+        mut sending: Exchange<SendBody>,
         upload: &mut Upload<'_>,
-    ) -> Result<(), TransportError> {
-        let io = self.timeouts.io;
-        let clock = &self.clock;
-        let mut sent = 0u64;
+    ) -> Result<Exchange<RecvHead>, TransportError> {
+        let (clock, io) = (&self.clock, self.timeouts.io);
         loop {
             let piece = upload.next_piece().await.map_err(TransportError::io)?;
-            match framing {
-                RequestBody::Chunked if piece.is_empty() => {
-                    return timed(
-                        clock,
-                        io,
-                        "writing the body",
-                        conn.write_all(wire::LAST_CHUNK),
-                    )
-                    .await;
-                }
-                RequestBody::Chunked => {
-                    let mut header = wire::chunk_header(piece.len());
-                    if let Some(parts) = wire::encode_chunk(&mut header, piece) {
-                        timed(
-                            clock,
-                            io,
-                            "writing the body",
-                            write_all_vectored(conn, parts),
-                        )
-                        .await?;
-                    }
-                }
-                RequestBody::Length(len) => {
-                    sent += piece.len() as u64;
-                    if sent > len || (piece.is_empty() && sent < len) {
-                        return Err(TransportError::io(io::Error::new(
-                            io::ErrorKind::InvalidInput,
-                            format!("the audio is not the {len} bytes the request announced"),
-                        )));
-                    }
-                    if piece.is_empty() {
-                        return Ok(());
-                    }
-                    timed(clock, io, "writing the body", conn.write_all(piece)).await?;
-                }
-                RequestBody::Empty => return Ok(()),
+            if piece.is_empty() {
+                let last = sending.finish().map_err(TransportError::proto)?;
+                timed(clock, io, "writing the body", conn.write_all(last)).await?;
+                return Ok(sending.proceed());
             }
+            let parts = sending.write(piece).map_err(TransportError::proto)?;
+            timed(
+                clock,
+                io,
+                "writing the body",
+                write_all_vectored(conn, parts),
+            )
+            .await?;
         }
     }
 
@@ -272,25 +226,21 @@ impl Raw {
     }
 }
 
-/// Read until a final response head arrives (interim `1xx` heads are skipped).
+/// Read until the final response head arrives (the exchange skips interim heads).
 async fn read_head(
     clock: &Clock,
     io: Duration,
-    limits: &Limits,
-    parser: &mut ResponseHeadParser,
     conn: &mut BoxConnection,
     input: &mut Input,
-) -> Result<ResponseHead, TransportError> {
+    mut receiving: Exchange<RecvHead>,
+) -> Result<Exchange<RecvBody>, TransportError> {
     loop {
-        if let Some((consumed, head)) = parser
-            .parse(input.data(), limits)
-            .map_err(TransportError::proto)?
-        {
-            input.consume(consumed);
-            if head.is_interim() {
-                continue;
-            }
-            return Ok(head);
+        let consumed = receiving
+            .try_read(input.data())
+            .map_err(TransportError::proto)?;
+        input.consume(consumed);
+        if receiving.can_proceed() {
+            return receiving.proceed().map_err(TransportError::proto);
         }
         if input.fill(clock, io, conn).await? == 0 {
             return Err(closed_early());
@@ -388,10 +338,7 @@ impl Input {
 pub(crate) struct Body {
     conn: Option<BoxConnection>,
     input: Input,
-    decoder: BodyDecoder,
-    request: Request<()>,
-    head: ResponseHead,
-    reusable: bool,
+    exchange: Exchange<RecvBody>,
     key: Key,
     pool: Arc<Pool>,
     clock: Clock,
@@ -402,7 +349,7 @@ impl Body {
     /// The next piece of the body; `None` at its end.
     pub(crate) async fn chunk(&mut self) -> Result<Option<Bytes>, TransportError> {
         loop {
-            if self.decoder.is_done() {
+            if self.exchange.is_done() {
                 self.release();
                 return Ok(None);
             }
@@ -414,22 +361,22 @@ impl Body {
                 // The decoder never produces more than it consumes.
                 let mut out = vec![0u8; data.len().min(MAX_PIECE)];
                 let decoded = self
-                    .decoder
-                    .decode(data, &mut out)
+                    .exchange
+                    .read(data, &mut out)
                     .map_err(TransportError::proto)?;
                 self.input.consume(decoded.consumed);
                 if decoded.produced > 0 {
                     out.truncate(decoded.produced);
                     return Ok(Some(Bytes::from(out)));
                 }
-                if decoded.consumed > 0 || self.decoder.is_done() {
+                if decoded.consumed > 0 || self.exchange.is_done() {
                     continue;
                 }
             }
             if self.input.fill(&self.clock, self.io_timeout, conn).await? == 0 {
                 // The peer closed: the end of a close-delimited body, or a truncated one.
                 self.conn = None;
-                self.decoder.finish().map_err(TransportError::proto)?;
+                self.exchange.peer_closed().map_err(TransportError::proto)?;
                 return Ok(None);
             }
         }
@@ -437,10 +384,7 @@ impl Body {
 
     fn release(&mut self) {
         if let Some(conn) = self.conn.take() {
-            if self.reusable
-                && self.input.data().is_empty()
-                && wire::keep_alive(&self.request, &self.head, &self.decoder)
-            {
+            if self.input.data().is_empty() && self.exchange.keep_alive() {
                 self.pool.put(self.key.clone(), conn, self.clock.now());
             }
         }

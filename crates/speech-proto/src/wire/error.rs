@@ -60,6 +60,14 @@ pub enum WireError {
     },
     /// The request cannot be written as an HTTP/1.1 head; the reason says why. The request was not sent.
     InvalidRequestHead(&'static str),
+    /// The caller's body for a `Content-Length` request ran longer or shorter than the length the head
+    /// announced. The request is broken: close the connection.
+    BodyLengthMismatch {
+        /// The announced length.
+        declared: u64,
+        /// The bytes offered so far (more than `declared`, or fewer at the end).
+        offered: u64,
+    },
 }
 
 impl WireError {
@@ -68,7 +76,9 @@ impl WireError {
     pub fn is_peer_fault(&self) -> bool {
         !matches!(
             self,
-            WireError::InvalidRequestHead(_) | WireError::InsufficientSize { .. }
+            WireError::InvalidRequestHead(_)
+                | WireError::InsufficientSize { .. }
+                | WireError::BodyLengthMismatch { .. }
         )
     }
 }
@@ -76,6 +86,10 @@ impl WireError {
 impl fmt::Display for WireError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            WireError::BodyLengthMismatch { declared, offered } => write!(
+                f,
+                "the request body is not the {declared} bytes its Content-Length announced ({offered} offered)"
+            ),
             WireError::BadHead(e) => write!(f, "malformed HTTP response head: {e}"),
             WireError::HeadTooLarge { limit } => write!(
                 f,

@@ -9,6 +9,11 @@
 //!
 //! The blocking adapter does not use this module: ureq frames bodies itself (STYLE rule 12, anti-pattern 10).
 //!
+//! **Drive an exchange with [`Exchange`]**: it holds the order of the steps below as a typestate (write the
+//! head → wait for `100 Continue` → write the body → read the head → read the body → keep-alive), so that no
+//! driver writes it by hand. The functions below are the pieces it is built from, for drivers with needs of
+//! their own.
+//!
 //! # When to call what
 //!
 //! 1. **Send the head.** [`write_request_head`] appends the head to a `Vec<u8>`; write all of it.
@@ -100,6 +105,7 @@ use std::fmt;
 mod chunk;
 mod decode;
 pub(crate) mod error;
+mod exchange;
 mod request;
 mod response;
 
@@ -108,6 +114,7 @@ pub use chunk::{
 };
 pub use decode::{keep_alive, BodyDecoder, Decoded};
 pub use error::WireError;
+pub use exchange::{state, AfterContinue, AfterHead, Exchange};
 pub use request::{expects_continue, request_body, write_request_head, RequestBody};
 pub use response::{
     response_body_kind, try_parse_response_head, BodyKind, ResponseHead, ResponseHeadParser,
