@@ -6,10 +6,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use speech_proto::audio::{
-    check_for_recognition, LeadingSilenceMeter, WavCodec, WavError, WavHeader, WavHeaderParser,
-    WavStatus, DEFAULT_MAX_HEADER_LEN, LEADING_SILENCE_WARNING,
+    check_for_recognition, convert_commands, Silence, SilenceScan, WavError, WavHeader,
+    WavHeaderParser, WavStatus, DEFAULT_MAX_HEADER_LEN,
 };
-use speech_proto::recognize::MAX_AUDIO;
 
 use crate::exit::Code;
 use crate::report::{Finding, Level};
@@ -31,11 +30,7 @@ pub(crate) fn shell_word(path: &Path) -> String {
 
 /// The conversion commands, with the file's own name filled in.
 pub(crate) fn convert_fix(path: &Path) -> String {
-    let name = shell_word(path);
-    format!(
-        "convert it: `sox {name} -r 16000 -c 1 -b 16 -e signed-integer out.wav` or \
-         `ffmpeg -i {name} -ar 16000 -ac 1 -c:a pcm_s16le out.wav`"
-    )
+    convert_commands(&shell_word(path))
 }
 
 const CHECK: &str = "audio";
@@ -118,80 +113,62 @@ fn inspect_reader(path: &Path, mut file: impl Read) -> io::Result<Vec<Finding>> 
         }
     }
 
-    // Leading silence, for 16-bit PCM of any rate and channel count: meter up to the service's limit.
-    let f = header.format;
-    if f.codec == WavCodec::Pcm && f.bits_per_sample == 16 && header.data_len != Some(0) {
-        if let Ok(mut meter) = LeadingSilenceMeter::new(f.sample_rate, f.channels) {
-            let bytes_per_sec = u64::from(f.sample_rate) * u64::from(f.channels) * 2;
-            let limit = header
-                .data_len
-                .unwrap_or(u64::MAX)
-                .min(bytes_per_sec.saturating_mul(MAX_AUDIO.as_secs()));
-            // Feed at most `limit` sample bytes in all.
-            let feed = |meter: &mut LeadingSilenceMeter, fed: &mut u64, bytes: &[u8]| {
-                let left = usize::try_from(limit.saturating_sub(*fed)).unwrap_or(usize::MAX);
-                let take = left.min(bytes.len());
-                meter.push(&bytes[..take]);
-                *fed += take as u64;
-            };
-            let mut fed = 0u64;
-            feed(&mut meter, &mut fed, &first_samples);
-            let mut data_read = first_samples.len() as u64;
-            first_samples.clear();
-            while fed < limit && !meter.found_sound() {
-                let n = read_some(&mut file, &mut buf)?;
-                if n == 0 {
-                    break;
-                }
-                total += n as u64;
-                data_read += n as u64;
-                feed(&mut meter, &mut fed, &buf[..n]);
+    // Leading silence, over what the service listens to (the core's scan decides the window and the verdict).
+    if let Some(mut scan) = SilenceScan::for_header(&header) {
+        scan.push(&first_samples);
+        first_samples.clear();
+        while scan.wants_more() {
+            let n = read_some(&mut file, &mut buf)?;
+            if n == 0 {
+                break;
             }
-            if let Some(declared) = header.data_len {
-                if !meter.found_sound() && data_read < declared.min(limit) {
-                    findings.push(
-                        Finding::new(
-                            CHECK,
-                            Level::Warning,
-                            format!(
-                                "the header announces {declared} bytes of samples but the file ends after {data_read}: \
-                                 it was cut short (total {total} bytes)"
-                            ),
-                        )
-                        .with_fix("re-export or re-record the file"),
-                    );
-                }
-            }
-            if !meter.found_sound() {
-                findings.push(
-                    Finding::new(
-                        CHECK,
-                        Level::Problem(Code::Input),
-                        format!(
-                            "no sound above about -40 dBFS in the first {:.1} s: the service will answer \
-                             InitialSilenceTimeout",
-                            meter.leading_silence().as_secs_f64()
-                        ),
-                    )
-                    .with_fix("check the recording level and that the right input (microphone, channel) was recorded"),
-                );
-            } else if let Some(p) = meter.problem(LEADING_SILENCE_WARNING) {
+            total += n as u64;
+            scan.push(&buf[..n]);
+        }
+        let report = scan.report();
+        if let Some((declared, data_read)) = report.cut_short {
+            findings.push(
+                Finding::new(
+                    CHECK,
+                    Level::Warning,
+                    format!(
+                        "the header announces {declared} bytes of samples but the file ends after {data_read}: \
+                         it was cut short (total {total} bytes)"
+                    ),
+                )
+                .with_fix("re-export or re-record the file"),
+            );
+        }
+        match report.silence {
+            Silence::NoSound { heard } => findings.push(
+                Finding::new(
+                    CHECK,
+                    Level::Problem(Code::Input),
+                    format!(
+                        "no sound above about -40 dBFS in the first {:.1} s: the service will answer \
+                         InitialSilenceTimeout",
+                        heard.as_secs_f64()
+                    ),
+                )
+                .with_fix("check the recording level and that the right input (microphone, channel) was recorded"),
+            ),
+            Silence::StartsLate(p) => {
                 findings.push(Finding::new(CHECK, Level::Warning, p.to_string()).with_fix(
                     format!(
                         "trim it: `sox {} out.wav silence 1 0.1 1%`",
                         shell_word(path)
                     ),
-                ));
-            } else {
-                findings.push(Finding::new(
-                    CHECK,
-                    Level::Ok,
-                    format!(
-                        "sound starts after {:.2} s of leading silence",
-                        meter.leading_silence().as_secs_f64()
-                    ),
-                ));
+                ))
             }
+            Silence::StartsAfter(leading) => findings.push(Finding::new(
+                CHECK,
+                Level::Ok,
+                format!(
+                    "sound starts after {:.2} s of leading silence",
+                    leading.as_secs_f64()
+                ),
+            )),
+            _ => {}
         }
     }
     Ok(findings)

@@ -348,3 +348,47 @@ fn tls_with_the_emulators_ca() {
         "{err:?}"
     );
 }
+
+#[test]
+fn retry_waits_go_through_the_swappable_sleep_on_virtual_time() {
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    let emu = emulator();
+    let base = Instant::now();
+    let offset = Arc::new(Mutex::new(Duration::ZERO));
+    let slept = Arc::new(Mutex::new(Vec::new()));
+    let client = client_builder(&emu)
+        .retry(speech_ureq::RetryPolicy::default())
+        .clock({
+            let offset = offset.clone();
+            Arc::new(move || base + *offset.lock().unwrap())
+        })
+        .sleep({
+            let (offset, slept) = (offset.clone(), slept.clone());
+            // Virtual time: a wait moves the clock instead of blocking the thread.
+            Arc::new(move |d| {
+                *offset.lock().unwrap() += d;
+                slept.lock().unwrap().push(d);
+            })
+        })
+        .build()
+        .unwrap();
+    client.voices().unwrap(); // the token
+    emu.faults().fail_next(2, StatusCode::SERVICE_UNAVAILABLE);
+    client.voices().unwrap();
+    let slept = slept.lock().unwrap().clone();
+    // The default backoff: 500 ms, then 1 s, each shortened by at most half by the jitter.
+    assert_eq!(slept.len(), 2, "{slept:?}");
+    assert!(
+        (Duration::from_millis(250)..=Duration::from_millis(500)).contains(&slept[0]),
+        "{slept:?}"
+    );
+    assert!(
+        (Duration::from_millis(500)..=Duration::from_secs(1)).contains(&slept[1]),
+        "{slept:?}"
+    );
+    assert_eq!(*offset.lock().unwrap(), slept[0] + slept[1]);
+    let statuses: Vec<_> = seen(&emu, VOICES_PATH).iter().map(|r| r.status).collect();
+    assert_eq!(statuses, vec![Some(200), Some(503), Some(503), Some(200)]);
+}

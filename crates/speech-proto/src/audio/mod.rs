@@ -834,6 +834,132 @@ impl LeadingSilenceMeter {
     }
 }
 
+/// The commands (sox and ffmpeg) that convert `input`, a file name already quoted for the shell, into what the
+/// recognition service needs (16 kHz mono 16-bit PCM WAV, written to `out.wav`).
+///
+/// ```
+/// let fix = speech_proto::audio::convert_commands("talk.mp3");
+/// assert!(fix.contains("sox talk.mp3 -r 16000 -c 1 -b 16 -e signed-integer out.wav"));
+/// assert!(fix.contains("ffmpeg -i talk.mp3 -ar 16000 -ac 1 -c:a pcm_s16le out.wav"));
+/// ```
+pub fn convert_commands(input: &str) -> String {
+    format!(
+        "convert it: `sox {input} -r 16000 -c 1 -b 16 -e signed-integer out.wav` or \
+         `ffmpeg -i {input} -ar 16000 -ac 1 -c:a pcm_s16le out.wav`"
+    )
+}
+
+/// A scan of the start of a WAV file's samples for sound, over the stretch the recognition service listens to
+/// (the first 60 s, or the whole file when shorter), for a report before anything is sent.
+///
+/// Push the sample bytes that follow the header while [`wants_more`](Self::wants_more), then take the
+/// [`report`](Self::report).
+///
+/// ```
+/// use speech_proto::audio::{parse_wav_header, Silence, SilenceScan};
+///
+/// let mut wav = b"RIFF\x00\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x80\x3e\x00\x00\
+///                 \x00\x7d\x00\x00\x02\x00\x10\x00data\x00\x7d\x00\x00".to_vec();
+/// let header = parse_wav_header(&wav)?.expect("a complete header");
+/// let mut scan = SilenceScan::for_header(&header).expect("16-bit PCM");
+/// scan.push(&vec![0u8; 32_000]); // one second of digital silence
+/// assert!(!scan.wants_more());
+/// assert!(matches!(scan.report().silence, Silence::NoSound { .. }));
+/// # Ok::<(), speech_proto::audio::WavError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SilenceScan {
+    meter: LeadingSilenceMeter,
+    /// Sample bytes to meter at most.
+    limit: u64,
+    fed: u64,
+    read: u64,
+    declared: Option<u64>,
+}
+
+/// What a [`SilenceScan`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SilenceReport {
+    /// The header announced more sample bytes than the file holds: `(announced, found)`.
+    pub cut_short: Option<(u64, u64)>,
+    /// The verdict on the leading silence.
+    pub silence: Silence,
+}
+
+/// The leading silence of a recording, as the service will hear it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Silence {
+    /// No sound above the threshold (about -40 dBFS) in what the service listens to: it will answer
+    /// `InitialSilenceTimeout`.
+    NoSound {
+        /// How much silence was heard.
+        heard: Duration,
+    },
+    /// Sound starts, but late enough to risk `InitialSilenceTimeout` ([`LEADING_SILENCE_WARNING`] or more).
+    StartsLate(AudioProblem),
+    /// Sound starts after this much silence.
+    StartsAfter(Duration),
+}
+
+impl SilenceScan {
+    /// A scan for a WAV file with this header; `None` when its samples are not 16-bit PCM (the service would
+    /// not hear them as speech anyway: [`check_for_recognition`] says so) or the header announces none.
+    pub fn for_header(header: &WavHeader) -> Option<Self> {
+        let f = header.format;
+        if f.codec != WavCodec::Pcm || f.bits_per_sample != 16 || header.data_len == Some(0) {
+            return None;
+        }
+        let meter = LeadingSilenceMeter::new(f.sample_rate, f.channels).ok()?;
+        let bytes_per_sec = u64::from(f.sample_rate) * u64::from(f.channels) * 2;
+        let heard = bytes_per_sec.saturating_mul(crate::stt::short::MAX_AUDIO.as_secs());
+        Some(SilenceScan {
+            meter,
+            limit: header.data_len.unwrap_or(u64::MAX).min(heard),
+            fed: 0,
+            read: 0,
+            declared: header.data_len,
+        })
+    }
+
+    /// Push the next sample bytes (what follows the header, in order). Bytes past what the service listens to
+    /// are counted but not metered.
+    pub fn push(&mut self, samples: &[u8]) {
+        self.read = self.read.saturating_add(samples.len() as u64);
+        let left = usize::try_from(self.limit.saturating_sub(self.fed)).unwrap_or(usize::MAX);
+        let take = left.min(samples.len());
+        self.meter.push(samples.get(..take).unwrap_or_default());
+        self.fed = self.fed.saturating_add(take as u64);
+    }
+
+    /// Whether more samples can change the report (no sound found yet, and the service would still listen).
+    pub fn wants_more(&self) -> bool {
+        self.fed < self.limit && !self.meter.found_sound()
+    }
+
+    /// The report, from what was pushed (call at the end of the file, or once [`wants_more`](Self::wants_more)
+    /// is `false`).
+    pub fn report(&self) -> SilenceReport {
+        let cut_short = match self.declared {
+            Some(declared) if !self.meter.found_sound() && self.read < declared.min(self.limit) => {
+                Some((declared, self.read))
+            }
+            _ => None,
+        };
+        let silence = if !self.meter.found_sound() {
+            Silence::NoSound {
+                heard: self.meter.leading_silence(),
+            }
+        } else if let Some(problem) = self.meter.problem(LEADING_SILENCE_WARNING) {
+            Silence::StartsLate(problem)
+        } else {
+            Silence::StartsAfter(self.meter.leading_silence())
+        };
+        SilenceReport { cut_short, silence }
+    }
+}
+
 /// Fuzzing entry: parse `data` as a WAV file fed in two pieces split at a point derived from the first and
 /// last bytes (a valid file always starts with `R`, so the first byte alone would fix the split), check that
 /// the result equals a one-piece parse, and meter the samples that follow. Panics only if a split changes the
@@ -1396,5 +1522,57 @@ mod tests {
             __fuzz_wav_header(&d);
             __fuzz_wav_header(&f[..usize::from(i).min(f.len())]);
         }
+    }
+    #[test]
+    fn silence_scan_reports_the_start_of_sound_and_a_cut_file() {
+        let header = |data_len: u32| {
+            let mut h =
+                b"RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x80\x3e\0\0\0\x7d\0\0\x02\0\x10\0data"
+                    .to_vec();
+            h.extend_from_slice(&data_len.to_le_bytes());
+            parse_wav_header(&h).unwrap().unwrap()
+        };
+        // 0.5 s of silence, then sound: starts after 0.5 s.
+        let mut scan = SilenceScan::for_header(&header(64_000)).unwrap();
+        scan.push(&[0u8; 16_000]);
+        assert!(scan.wants_more());
+        scan.push(&tone(16_000, 8000));
+        assert!(!scan.wants_more());
+        assert_eq!(
+            scan.report(),
+            SilenceReport {
+                cut_short: None,
+                silence: Silence::StartsAfter(Duration::from_millis(500))
+            }
+        );
+        // 4 s of silence, then sound: late.
+        let mut scan = SilenceScan::for_header(&header(200_000)).unwrap();
+        scan.push(&vec![0u8; 128_000]);
+        scan.push(&tone(1_600, 8000));
+        assert!(matches!(scan.report().silence, Silence::StartsLate(_)));
+        // Silence, and the file ends before the samples the header announced.
+        let mut scan = SilenceScan::for_header(&header(64_000)).unwrap();
+        scan.push(&[0u8; 1000]);
+        let report = scan.report();
+        assert_eq!(report.cut_short, Some((64_000, 1000)));
+        assert!(matches!(report.silence, Silence::NoSound { .. }));
+        // Only the first 60 s are metered, however long the file.
+        let mut scan = SilenceScan::for_header(&header(u32::MAX - 64)).unwrap();
+        scan.push(&vec![0u8; 32_000 * 61]);
+        assert!(!scan.wants_more());
+        assert_eq!(
+            scan.report().silence,
+            Silence::NoSound {
+                heard: Duration::from_secs(60)
+            }
+        );
+        // Not 16-bit PCM: nothing to scan (the format check already refuses it).
+        let mut float =
+            b"RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x03\0\x01\0\x80\x3e\0\0\0\xfa\0\0\x04\0\x20\0data"
+                .to_vec();
+        float.extend_from_slice(&64_000u32.to_le_bytes());
+        let float = parse_wav_header(&float).unwrap().unwrap();
+        assert_eq!(float.format.codec, WavCodec::IeeeFloat);
+        assert!(SilenceScan::for_header(&float).is_none());
     }
 }
