@@ -13,7 +13,6 @@
 //! machine synchronously, from `Drop`, so that waiters are never stranded.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -40,8 +39,6 @@ pub(crate) type Fetcher<'a> = &'a dyn FetchToken;
 pub(crate) struct SharedAuth {
     auth: Mutex<Auth>,
     changed: Event,
-    /// Token requests made outside this machine (one-off fetches for [`crate::Client::token`] in key mode).
-    extra_fetches: AtomicU64,
 }
 
 /// A token refresh handed to the task that noticed it is due; run it alongside the request (it is reported to
@@ -53,7 +50,6 @@ impl SharedAuth {
         SharedAuth {
             auth: Mutex::new(auth),
             changed: Event::new(),
-            extra_fetches: AtomicU64::new(0),
         }
     }
 
@@ -64,12 +60,12 @@ impl SharedAuth {
 
     /// Token requests sent so far (the machine's and those counted with [`SharedAuth::count_fetches`]).
     pub(crate) fn fetches(&self) -> u64 {
-        self.lock().fetches_started() + self.extra_fetches.load(Ordering::Relaxed)
+        self.lock().fetches()
     }
 
     /// Count token requests made outside the shared machine.
     pub(crate) fn count_fetches(&self, n: u64) {
-        self.extra_fetches.fetch_add(n, Ordering::Relaxed);
+        self.lock().count_fetches(n);
     }
 
     fn lock(&self) -> MutexGuard<'_, Auth> {

@@ -14,12 +14,12 @@ use http::{HeaderValue, Request};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use speech_proto::auth::TokenConfig;
-use speech_proto::call::{Call, Fault, Output};
+use speech_proto::call::{Call, Fault, Finished, Output, TokenSource};
 use speech_proto::recognize::{AudioContentType, BodyLength, Recognition, RecognitionRequest};
-use speech_proto::retry::{RetryPolicy, TransportFailure};
+use speech_proto::retry::RetryPolicy;
 use speech_proto::synthesize::SynthesisRequest;
 use speech_proto::voices::{voices_request, Voice};
-use speech_proto::{Auth, AuthMode, Credential, Endpoint, Misuse, NoAnswer, Token};
+use speech_proto::{Auth, AuthMode, Credential, Endpoint, Misuse, Token};
 
 use crate::auth::{FetchOutcome, FetchToken, SharedAuth};
 use crate::body::{peek_and_check_reader, peek_and_check_stream, SynthesisStream, Upload};
@@ -88,7 +88,7 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("endpoint", &self.endpoint)
-            .field("auth", &auth_kind(&self.credential, self.auth_mode))
+            .field("auth", &self.credential.describe(self.auth_mode))
             .field("retry", &self.retry)
             .field("check_audio", &self.check_audio)
             .finish_non_exhaustive()
@@ -206,16 +206,10 @@ impl ClientBuilder {
     /// the network without [`allow_insecure_http`](Self::allow_insecure_http)); [`Error::Config`] without a
     /// runtime, or for a certificate PEM or user agent that cannot be used.
     pub fn build(self) -> Result<Client, Error> {
-        let endpoint = match self.allow_insecure_http {
-            Some(allow) => self.endpoint.allow_insecure_http(allow),
-            None => self.endpoint,
-        };
-        // Build every URI once now, so that a refused endpoint fails here rather than on the first call.
-        endpoint.token_uri()?;
-        endpoint.voices_list_uri()?;
-        let auth = Auth::with_config(
-            &endpoint,
-            self.credential.clone(),
+        let (endpoint, auth) = Auth::for_client(
+            self.endpoint,
+            self.allow_insecure_http,
+            &self.credential,
             self.auth_mode,
             self.token_config,
         )?;
@@ -454,7 +448,7 @@ impl Client {
         );
         self.drive(&self.inner.auth, call, upload)
             .await
-            .and_then(Driven::value)
+            .and_then(value)
     }
 
     /// Synthesize speech. The answer streams: the returned [`SynthesisStream`] yields audio chunks as the
@@ -468,12 +462,12 @@ impl Client {
         let call = Call::synthesis(request.build(&self.inner.endpoint)?, self.inner.retry);
         let mut upload = Upload::bytes(request.body().as_bytes());
         match self.drive(&self.inner.auth, call, &mut upload).await? {
-            Driven::Stream(Response { headers, body, .. }) => Ok(SynthesisStream::new(
+            Finished::Stream(Response { headers, body, .. }) => Ok(SynthesisStream::new(
                 Box::pin(body_stream(body)),
                 request.format(),
                 headers,
             )),
-            Driven::Done(()) => Err(no_output()),
+            Finished::Value(()) => Err(no_output()),
         }
     }
 
@@ -486,7 +480,7 @@ impl Client {
         let call = Call::voices(voices_request(&self.inner.endpoint)?, self.inner.retry);
         self.drive(&self.inner.auth, call, &mut Upload::empty())
             .await
-            .and_then(Driven::value)
+            .and_then(value)
     }
 
     /// A bearer token from the token service.
@@ -505,31 +499,24 @@ impl Client {
     /// key, or why it could not be reached), or the misuse above.
     pub async fn token(&self) -> Result<Token, Error> {
         let inner = &self.inner;
-        let call = || Call::current_token(inner.retry);
-        if inner.auth.uses_tokens() {
-            return self
-                .drive(&inner.auth, call(), &mut Upload::empty())
-                .await
-                .and_then(Driven::value);
-        }
-        match inner.credential {
-            Credential::SubscriptionKey(_) => {
-                let once = SharedAuth::new(Auth::with_config(
-                    &inner.endpoint,
-                    inner.credential.clone(),
-                    AuthMode::Token,
-                    inner.token_config,
-                )?);
-                let result = self.drive(&once, call(), &mut Upload::empty()).await;
+        let call = Call::current_token(inner.retry);
+        let source = TokenSource::of(
+            inner.auth.uses_tokens(),
+            &inner.endpoint,
+            &inner.credential,
+            inner.token_config,
+        )?;
+        match source {
+            TokenSource::OneOff(auth) => {
+                let once = SharedAuth::new(auth);
+                let result = self.drive(&once, call, &mut Upload::empty()).await;
                 inner.auth.count_fetches(once.fetches());
-                result.and_then(Driven::value)
+                result.and_then(value)
             }
-            _ => Err(Error::Proto(
-                Misuse::InvalidState(
-                    "token(): the credential is already a bearer token (or Entra); there is no key to exchange",
-                )
-                .into(),
-            )),
+            _ => self
+                .drive(&inner.auth, call, &mut Upload::empty())
+                .await
+                .and_then(value),
         }
     }
 
@@ -550,25 +537,10 @@ impl Client {
     async fn fetch_token(&self, request: Request<()>) -> FetchOutcome {
         let uri = request.uri().clone();
         let call = Call::token_fetch(request);
-        match self
-            .drive(&self.inner.auth, call, &mut Upload::empty())
+        self.drive(&self.inner.auth, call, &mut Upload::empty())
             .await
-        {
-            Ok(Driven::Done(answer)) => Ok(answer),
-            Ok(Driven::Stream(_)) => Err(NoAnswer::new(
-                TransportFailure::Permanent,
-                &uri,
-                "no token answer",
-            )),
-            Err(Error::Transport { source, failure }) => {
-                Err(NoAnswer::new(failure, &uri, source.to_string()))
-            }
-            Err(e) => Err(NoAnswer::new(
-                TransportFailure::Permanent,
-                &uri,
-                e.to_string(),
-            )),
-        }
+            .and_then(value)
+            .map_err(|e| e.no_answer(&uri))
     }
 
     /// The driving loop of every call: do what the core's call machine asks (authorize, send, read, sleep) and
@@ -578,7 +550,7 @@ impl Client {
         auth: &SharedAuth,
         mut call: Call<T>,
         upload: &mut Upload<'_>,
-    ) -> Result<Driven<T>, Error> {
+    ) -> Result<Finished<T, Response>, Error> {
         let inner = &*self.inner;
         let clock = &inner.clock;
         let mut response: Option<Response> = None;
@@ -635,9 +607,9 @@ impl Client {
                     clock.runtime().sleep(left).await;
                     call.handle_timeout(clock.moment());
                 }
-                Output::Done(value) => return Ok(Driven::Done(value)),
+                Output::Done(value) => return Ok(Finished::Value(value)),
                 Output::Stream => match response.take() {
-                    Some(answer) => return Ok(Driven::Stream(answer)),
+                    Some(answer) => return Ok(Finished::Stream(answer)),
                     None => break,
                 },
                 Output::Failed(Fault::Error(e)) => return Err(Error::Proto(e)),
@@ -657,22 +629,9 @@ impl FetchToken for Client {
     }
 }
 
-/// How a call ended well: with its value, or with an answer whose body is the caller's. Returned once per
-/// call: its size does not matter.
-#[allow(clippy::large_enum_variant)]
-enum Driven<T> {
-    Done(T),
-    Stream(Response),
-}
-
-impl<T> Driven<T> {
-    /// The value of a call that never streams (recognition, voices, tokens).
-    fn value(self) -> Result<T, Error> {
-        match self {
-            Driven::Done(value) => Ok(value),
-            Driven::Stream(_) => Err(no_output()),
-        }
-    }
+/// The value of a call that never streams (recognition, voices, tokens).
+fn value<T, B>(finished: Finished<T, B>) -> Result<T, Error> {
+    finished.value().ok_or_else(no_output)
 }
 
 /// The call machine stopped without an end: a bug in this driver, reported rather than hidden.
@@ -701,19 +660,6 @@ impl From<TransportError> for Error {
     }
 }
 
-/// What kind of credential is in use, for `Debug` (never the secret itself).
-fn auth_kind(credential: &Credential, mode: AuthMode) -> &'static str {
-    match (credential, mode) {
-        (Credential::SubscriptionKey(_), AuthMode::Token) => {
-            "subscription key, exchanged for tokens"
-        }
-        (Credential::SubscriptionKey(_), _) => "subscription key, sent as is",
-        (Credential::AuthorizationToken(_), _) => "bearer token",
-        (Credential::Entra { .. }, _) => "Microsoft Entra ID token",
-        _ => "other",
-    }
-}
-
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mode = if self.inner.auth.uses_tokens() {
@@ -728,7 +674,7 @@ impl fmt::Debug for Client {
         };
         f.debug_struct("Client")
             .field("endpoint", &self.inner.endpoint)
-            .field("auth", &auth_kind(&self.inner.credential, mode))
+            .field("auth", &self.inner.credential.describe(mode))
             .field("transport", &transport)
             .finish_non_exhaustive()
     }

@@ -6,9 +6,9 @@ use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use speech_proto::call::Moment;
+use speech_proto::call::{Moment, WallClock};
 
 use crate::unversioned::Runtime;
 
@@ -18,8 +18,7 @@ use crate::unversioned::Runtime;
 #[derive(Clone)]
 pub(crate) struct Clock {
     runtime: Arc<dyn Runtime>,
-    anchor: Instant,
-    anchor_unix: Duration,
+    wall: WallClock,
     jitter: Arc<Jitter>,
 }
 
@@ -29,10 +28,10 @@ impl Clock {
         let anchor_unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
+        let wall = WallClock::new(anchor, anchor_unix);
         Clock {
             runtime,
-            anchor,
-            anchor_unix,
+            wall,
             jitter: Arc::new(Jitter::new()),
         }
     }
@@ -46,17 +45,6 @@ impl Clock {
         self.runtime.now()
     }
 
-    /// The wall-clock seconds since the Unix epoch at `now`.
-    pub(crate) fn unix_secs(&self, now: Instant) -> u64 {
-        let unix = match now.checked_duration_since(self.anchor) {
-            Some(d) => self.anchor_unix.saturating_add(d),
-            None => self
-                .anchor_unix
-                .saturating_sub(self.anchor.duration_since(now)),
-        };
-        unix.as_secs()
-    }
-
     /// A value in `0..1` for the core's backoff jitter.
     pub(crate) fn jitter(&self) -> f64 {
         self.jitter.next()
@@ -64,8 +52,7 @@ impl Clock {
 
     /// The time of an input to the core: the instant, wall-clock seconds and jitter.
     pub(crate) fn moment(&self) -> Moment {
-        let now = self.now();
-        Moment::new(now, self.unix_secs(now), self.jitter())
+        self.wall.moment(self.now(), self.jitter())
     }
 }
 

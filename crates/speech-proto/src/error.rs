@@ -132,6 +132,19 @@ impl TransportFailure {
     }
 }
 
+impl fmt::Display for TransportFailure {
+    /// What happened, for people: "could not connect to the service", "the request timed out", ….
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportFailure::Connect => "could not connect to the service",
+            TransportFailure::Broken => "the connection to the service broke",
+            TransportFailure::TimedOut => "the request timed out",
+            TransportFailure::Dns => "the service's host name did not resolve (DNS)",
+            TransportFailure::Permanent => "the request failed",
+        })
+    }
+}
+
 /// A request that got no answer: what failed, on which host, and the transport's own description of it.
 ///
 /// Drivers build it from their transport library's error (see [`NoAnswer::new`]); the token machine keeps it as

@@ -7,7 +7,6 @@
 //! machine's own [`Auth::is_fetching`]). There is no background thread: the refresh point and the end of a
 //! backoff are noticed on the next call.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -23,8 +22,6 @@ pub(crate) type FetchOutcome = Result<TokenAnswer, NoAnswer>;
 pub(crate) struct SharedAuth {
     auth: Mutex<Auth>,
     changed: Condvar,
-    /// Token requests made outside this machine (one-off fetches for [`crate::Client::token`] in key mode).
-    extra_fetches: AtomicU64,
 }
 
 impl SharedAuth {
@@ -32,7 +29,6 @@ impl SharedAuth {
         SharedAuth {
             auth: Mutex::new(auth),
             changed: Condvar::new(),
-            extra_fetches: AtomicU64::new(0),
         }
     }
 
@@ -43,12 +39,12 @@ impl SharedAuth {
 
     /// Token requests sent so far (the machine's and those counted with [`SharedAuth::count_fetches`]).
     pub(crate) fn fetches(&self) -> u64 {
-        self.lock().fetches_started() + self.extra_fetches.load(Ordering::Relaxed)
+        self.lock().fetches()
     }
 
     /// Count token requests made outside the shared machine.
     pub(crate) fn count_fetches(&self, n: u64) {
-        self.extra_fetches.fetch_add(n, Ordering::Relaxed);
+        self.lock().count_fetches(n);
     }
 
     fn lock(&self) -> MutexGuard<'_, Auth> {

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 
 use http::{Request, Response};
 use speech_proto::auth::TokenConfig;
-use speech_proto::call::{BodyPlan, Call, Fault, Output};
+use speech_proto::call::{BodyPlan, Call, Fault, Finished, Output, TokenSource};
 use speech_proto::recognize::{AudioContentType, BodyLength, Recognition, RecognitionRequest};
 use speech_proto::retry::{RetryPolicy, TransportFailure};
 use speech_proto::synthesize::SynthesisRequest;
 use speech_proto::voices::{voices_request, Voice};
-use speech_proto::{Auth, AuthMode, Credential, Endpoint, Misuse, NoAnswer, Token};
+use speech_proto::{Auth, AuthMode, Credential, Endpoint, Misuse, Token};
 use ureq::config::Config;
 use ureq::tls::{PemItem, RootCerts, TlsConfig};
 use ureq::{Agent, Proxy, SendBody};
@@ -81,7 +81,7 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("endpoint", &self.endpoint)
-            .field("auth", &auth_kind(&self.credential, self.auth_mode))
+            .field("auth", &self.credential.describe(self.auth_mode))
             .field("retry", &self.retry)
             .field("check_audio", &self.check_audio)
             .finish_non_exhaustive()
@@ -210,16 +210,10 @@ impl ClientBuilder {
     /// the network without [`allow_insecure_http`](Self::allow_insecure_http)); [`Error::Config`] for a proxy
     /// URL or certificate PEM that cannot be used.
     pub fn build(self) -> Result<Client, Error> {
-        let endpoint = match self.allow_insecure_http {
-            Some(allow) => self.endpoint.allow_insecure_http(allow),
-            None => self.endpoint,
-        };
-        // Build every URI once now, so that a refused endpoint fails here rather than on the first call.
-        endpoint.token_uri()?;
-        endpoint.voices_list_uri()?;
-        let auth = Auth::with_config(
-            &endpoint,
-            self.credential.clone(),
+        let (endpoint, auth) = Auth::for_client(
+            self.endpoint,
+            self.allow_insecure_http,
+            &self.credential,
             self.auth_mode,
             self.token_config,
         )?;
@@ -403,8 +397,7 @@ impl Client {
             upload.plan(),
             self.inner.retry,
         );
-        self.drive(&self.inner.auth, call, upload)
-            .and_then(Driven::value)
+        self.drive(&self.inner.auth, call, upload).and_then(value)
     }
 
     /// Synthesize speech. The answer streams: the returned reader yields audio as the service sends it, and
@@ -418,11 +411,11 @@ impl Client {
         let call = Call::synthesis(request.build(&self.inner.endpoint)?, self.inner.retry);
         let mut upload = Upload::bytes(request.body().as_bytes());
         match self.drive(&self.inner.auth, call, &mut upload)? {
-            Driven::Stream(response) => {
+            Finished::Stream(response) => {
                 let (parts, body) = response.into_parts();
                 Ok(SynthesisStream::new(body, request.format(), parts.headers))
             }
-            Driven::Done(()) => Err(no_output()),
+            Finished::Value(()) => Err(no_output()),
         }
     }
 
@@ -434,7 +427,7 @@ impl Client {
     pub fn voices(&self) -> Result<Vec<Voice>, Error> {
         let call = Call::voices(voices_request(&self.inner.endpoint)?, self.inner.retry);
         self.drive(&self.inner.auth, call, &mut Upload::empty())
-            .and_then(Driven::value)
+            .and_then(value)
     }
 
     /// A bearer token from the token service.
@@ -454,30 +447,23 @@ impl Client {
     /// key, or why it could not be reached), or the misuse above.
     pub fn token(&self) -> Result<Token, Error> {
         let inner = &self.inner;
-        let call = || Call::current_token(inner.retry);
-        if inner.auth.uses_tokens() {
-            return self
-                .drive(&inner.auth, call(), &mut Upload::empty())
-                .and_then(Driven::value);
-        }
-        match inner.credential {
-            Credential::SubscriptionKey(_) => {
-                let once = SharedAuth::new(Auth::with_config(
-                    &inner.endpoint,
-                    inner.credential.clone(),
-                    AuthMode::Token,
-                    inner.token_config,
-                )?);
-                let result = self.drive(&once, call(), &mut Upload::empty());
+        let call = Call::current_token(inner.retry);
+        let source = TokenSource::of(
+            inner.auth.uses_tokens(),
+            &inner.endpoint,
+            &inner.credential,
+            inner.token_config,
+        )?;
+        match source {
+            TokenSource::OneOff(auth) => {
+                let once = SharedAuth::new(auth);
+                let result = self.drive(&once, call, &mut Upload::empty());
                 inner.auth.count_fetches(once.fetches());
-                result.and_then(Driven::value)
+                result.and_then(value)
             }
-            _ => Err(Error::Proto(
-                Misuse::InvalidState(
-                    "token(): the credential is already a bearer token (or Entra); there is no key to exchange",
-                )
-                .into(),
-            )),
+            _ => self
+                .drive(&inner.auth, call, &mut Upload::empty())
+                .and_then(value),
         }
     }
 
@@ -491,24 +477,9 @@ impl Client {
     fn fetch_token(&self, request: Request<()>) -> FetchOutcome {
         let uri = request.uri().clone();
         let call = Call::token_fetch(request);
-        match self.drive(&self.inner.auth, call, &mut Upload::empty()) {
-            Ok(driven) => match driven {
-                Driven::Done(answer) => Ok(answer),
-                Driven::Stream(_) => Err(NoAnswer::new(
-                    TransportFailure::Permanent,
-                    &uri,
-                    "no token answer",
-                )),
-            },
-            Err(Error::Transport { source, failure }) => {
-                Err(NoAnswer::new(failure, &uri, source.to_string()))
-            }
-            Err(e) => Err(NoAnswer::new(
-                TransportFailure::Permanent,
-                &uri,
-                e.to_string(),
-            )),
-        }
+        self.drive(&self.inner.auth, call, &mut Upload::empty())
+            .and_then(value)
+            .map_err(|e| e.no_answer(&uri))
     }
 
     /// The driving loop of every call: do what the core's call machine asks (authorize, send, read, sleep) and
@@ -518,7 +489,7 @@ impl Client {
         auth: &SharedAuth,
         mut call: Call<T>,
         upload: &mut Upload<'_>,
-    ) -> Result<Driven<T>, Error> {
+    ) -> Result<Finished<T, Response<ureq::Body>>, Error> {
         let inner = &*self.inner;
         let clock = &inner.clock;
         let fetch = |request: Request<()>| self.fetch_token(request);
@@ -577,9 +548,9 @@ impl Client {
                     clock.sleep_until(until);
                     call.handle_timeout(clock.moment());
                 }
-                Output::Done(value) => return Ok(Driven::Done(value)),
+                Output::Done(value) => return Ok(Finished::Value(value)),
                 Output::Stream => match response.take() {
-                    Some(answer) => return Ok(Driven::Stream(answer)),
+                    Some(answer) => return Ok(Finished::Stream(answer)),
                     None => break,
                 },
                 Output::Failed(Fault::Error(e)) => return Err(Error::Proto(e)),
@@ -593,20 +564,9 @@ impl Client {
     }
 }
 
-/// How a call ended well: with its value, or with an answer whose body is the caller's.
-enum Driven<T> {
-    Done(T),
-    Stream(Response<ureq::Body>),
-}
-
-impl<T> Driven<T> {
-    /// The value of a call that never streams (recognition, voices, tokens).
-    fn value(self) -> Result<T, Error> {
-        match self {
-            Driven::Done(value) => Ok(value),
-            Driven::Stream(_) => Err(no_output()),
-        }
-    }
+/// The value of a call that never streams (recognition, voices, tokens).
+fn value<T, B>(finished: Finished<T, B>) -> Result<T, Error> {
+    finished.value().ok_or_else(no_output)
 }
 
 /// The call machine stopped without an end: a bug in this driver, reported rather than hidden.
@@ -627,19 +587,6 @@ fn classify(e: &ureq::Error) -> TransportFailure {
     }
 }
 
-/// What kind of credential is in use, for `Debug` (never the secret itself).
-fn auth_kind(credential: &Credential, mode: AuthMode) -> &'static str {
-    match (credential, mode) {
-        (Credential::SubscriptionKey(_), AuthMode::Token) => {
-            "subscription key, exchanged for tokens"
-        }
-        (Credential::SubscriptionKey(_), _) => "subscription key, sent as is",
-        (Credential::AuthorizationToken(_), _) => "bearer token",
-        (Credential::Entra { .. }, _) => "Microsoft Entra ID token",
-        _ => "other",
-    }
-}
-
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mode = if self.inner.auth.uses_tokens() {
@@ -649,7 +596,7 @@ impl fmt::Debug for Client {
         };
         f.debug_struct("Client")
             .field("endpoint", &self.inner.endpoint)
-            .field("auth", &auth_kind(&self.inner.credential, mode))
+            .field("auth", &self.inner.credential.describe(mode))
             .finish_non_exhaustive()
     }
 }

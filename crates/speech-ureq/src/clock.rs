@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use speech_proto::call::Moment;
+use speech_proto::call::{Moment, WallClock};
 
 /// A monotonic clock, swappable for tests.
 pub(crate) type ClockFn = Arc<dyn Fn() -> Instant + Send + Sync>;
@@ -22,10 +22,7 @@ pub(crate) type SleepFn = Arc<dyn Fn(Duration) + Send + Sync>;
 pub(crate) struct Clock {
     now: ClockFn,
     sleep: SleepFn,
-    anchor: Instant,
-    /// The system time at `anchor`, since the Unix epoch (kept with its fraction, so that derived whole seconds
-    /// are the true floor).
-    anchor_unix: Duration,
+    wall: WallClock,
     jitter: Arc<Jitter>,
 }
 
@@ -35,11 +32,11 @@ impl Clock {
         let anchor_unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
+        let wall = WallClock::new(anchor, anchor_unix);
         Clock {
             now,
             sleep,
-            anchor,
-            anchor_unix,
+            wall,
             jitter: Arc::new(Jitter::new()),
         }
     }
@@ -50,14 +47,9 @@ impl Clock {
     }
 
     /// The wall-clock seconds since the Unix epoch at `now`.
+    #[cfg(test)]
     pub(crate) fn unix_secs(&self, now: Instant) -> u64 {
-        let unix = match now.checked_duration_since(self.anchor) {
-            Some(d) => self.anchor_unix.saturating_add(d),
-            None => self
-                .anchor_unix
-                .saturating_sub(self.anchor.duration_since(now)),
-        };
-        unix.as_secs()
+        self.wall.unix_secs(now)
     }
 
     /// A value in `0..1` for the core's backoff jitter.
@@ -67,8 +59,7 @@ impl Clock {
 
     /// The time of an input to the core: the instant, wall-clock seconds and jitter.
     pub(crate) fn moment(&self) -> Moment {
-        let now = self.now();
-        Moment::new(now, self.unix_secs(now), self.jitter())
+        self.wall.moment(self.now(), self.jitter())
     }
 
     /// Sleep (through the swappable sleep) until `until` on this clock.

@@ -56,7 +56,7 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Proto(e) => e.is_retryable(),
-            Error::Transport { failure, .. } => *failure != TransportFailure::Permanent,
+            Error::Transport { failure, .. } => failure.can_pass(),
             Error::Io(_) | Error::Config(_) => false,
         }
     }
@@ -66,6 +66,19 @@ impl Error {
         match self {
             Error::Proto(e) => e.hint(),
             _ => None,
+        }
+    }
+
+    /// What a token fetch that failed with this error reports to the token machine (the transport's own
+    /// words, so that "no token" says why).
+    pub(crate) fn no_answer(&self, uri: &http::Uri) -> speech_proto::NoAnswer {
+        match self {
+            Error::Transport { source, failure } => {
+                speech_proto::NoAnswer::new(*failure, uri, source.to_string())
+            }
+            other => {
+                speech_proto::NoAnswer::new(TransportFailure::Permanent, uri, other.to_string())
+            }
         }
     }
 
@@ -83,16 +96,7 @@ impl fmt::Display for Error {
         match self {
             // The core's Display already ends with the hint of a service answer.
             Error::Proto(e) => e.fmt(f),
-            Error::Transport { source, failure } => {
-                let what = match failure {
-                    TransportFailure::Connect => "could not connect to the service",
-                    TransportFailure::Broken => "the connection to the service broke",
-                    TransportFailure::TimedOut => "the request timed out",
-                    TransportFailure::Dns => "the service's host name did not resolve (DNS)",
-                    _ => "the request failed",
-                };
-                write!(f, "{what}: {source}")
-            }
+            Error::Transport { source, failure } => write!(f, "{failure}: {source}"),
             Error::Io(e) => write!(f, "could not read the audio: {e}"),
             Error::Config(msg) => write!(f, "invalid client settings: {msg}"),
         }

@@ -161,6 +161,19 @@ pub enum Credential {
 }
 
 impl Credential {
+    /// What kind of credential this is, for `Debug` output and logs (never the secret): e.g.
+    /// "subscription key, exchanged for tokens" with [`AuthMode::Token`].
+    pub fn describe(&self, mode: AuthMode) -> &'static str {
+        match (self, mode) {
+            (Credential::SubscriptionKey(_), AuthMode::Token) => {
+                "subscription key, exchanged for tokens"
+            }
+            (Credential::SubscriptionKey(_), _) => "subscription key, sent as is",
+            (Credential::AuthorizationToken(_), _) => "bearer token",
+            (Credential::Entra { .. }, _) => "Microsoft Entra ID token",
+        }
+    }
+
     /// A key credential (see [`SubscriptionKey::new`]).
     pub fn key(key: &str) -> Result<Self, Error> {
         Ok(Credential::SubscriptionKey(SubscriptionKey::new(key)?))
@@ -236,6 +249,8 @@ pub enum AuthMode {
 #[derive(Debug)]
 pub struct Auth {
     inner: Inner,
+    /// Token requests made for this client outside the machine (see [`Auth::count_fetches`]).
+    external_fetches: u64,
 }
 
 #[derive(Debug)]
@@ -268,7 +283,35 @@ impl Auth {
                 Inner::Static(name, value)
             }
         };
-        Ok(Auth { inner })
+        Ok(Auth {
+            inner,
+            external_fetches: 0,
+        })
+    }
+
+    /// Everything a client checks once, when it is built, so that a refused endpoint or credential fails then
+    /// rather than on the first call: applies the caller's plain-`http` choice (`None` keeps the endpoint's
+    /// own), builds every URI of the endpoint (a plain-`http` endpoint on the network is refused here), and sets
+    /// up the `Auth`. Returns the endpoint as the client will use it.
+    ///
+    /// # Errors
+    ///
+    /// [`Misuse`] errors for an endpoint or credential that cannot be used.
+    pub fn for_client(
+        endpoint: Endpoint,
+        allow_insecure_http: Option<bool>,
+        credential: &Credential,
+        mode: AuthMode,
+        config: TokenConfig,
+    ) -> Result<(Endpoint, Auth), Error> {
+        let endpoint = match allow_insecure_http {
+            Some(allow) => endpoint.allow_insecure_http(allow),
+            None => endpoint,
+        };
+        endpoint.token_uri()?;
+        endpoint.voices_list_uri()?;
+        let auth = Auth::with_config(&endpoint, credential.clone(), mode, config)?;
+        Ok((endpoint, auth))
     }
 
     /// The token machine, when this credential uses one.
@@ -404,6 +447,18 @@ impl Auth {
     pub fn fetches_started(&self) -> u64 {
         self.token_machine()
             .map_or(0, TokenMachine::fetches_started)
+    }
+
+    /// Count `n` token requests made on this client's behalf outside its machine (e.g. one-off fetches for a
+    /// caller's token while the client sends its key), so that [`Auth::fetches`] reports every one.
+    pub fn count_fetches(&mut self, n: u64) {
+        self.external_fetches = self.external_fetches.saturating_add(n);
+    }
+
+    /// Every token request made for this client: the machine's and those counted with
+    /// [`Auth::count_fetches`].
+    pub fn fetches(&self) -> u64 {
+        self.fetches_started().saturating_add(self.external_fetches)
     }
 
     /// Report that the service refused the credential (401). Returns whether a new token will be fetched (then

@@ -46,7 +46,7 @@
 pub mod retry;
 
 use std::fmt;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http::{HeaderMap, Request, StatusCode};
 
@@ -78,6 +78,111 @@ impl Moment {
             now,
             unix_secs,
             jitter,
+        }
+    }
+}
+
+/// Wall-clock seconds derived from a monotonic clock: anchored once (an instant and the system time at it, read
+/// by the driver), so that a driver with a virtual clock moves both together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WallClock {
+    anchor: Instant,
+    anchor_unix: Duration,
+}
+
+impl WallClock {
+    /// Anchor: at `anchor`, the system time was `anchor_unix` since the Unix epoch (keep its fraction, so that
+    /// derived whole seconds are the true floor).
+    pub fn new(anchor: Instant, anchor_unix: Duration) -> Self {
+        WallClock {
+            anchor,
+            anchor_unix,
+        }
+    }
+
+    /// Whole seconds since the Unix epoch at `now`.
+    pub fn unix_secs(&self, now: Instant) -> u64 {
+        let unix = match now.checked_duration_since(self.anchor) {
+            Some(d) => self.anchor_unix.saturating_add(d),
+            None => self
+                .anchor_unix
+                .saturating_sub(self.anchor.duration_since(now)),
+        };
+        unix.as_secs()
+    }
+
+    /// The [`Moment`] of an input at `now`, with the driver's `jitter`.
+    pub fn moment(&self, now: Instant, jitter: f64) -> Moment {
+        Moment::new(now, self.unix_secs(now), jitter)
+    }
+}
+
+/// How a call ended well, as a driver returns it: the call's value, or (for [`Output::Stream`]) the driver's
+/// answer body `B`, which is the caller's.
+#[derive(Debug)]
+pub enum Finished<T, B> {
+    /// [`Output::Done`]'s value.
+    Value(T),
+    /// [`Output::Stream`]: the answer whose body the caller reads.
+    Stream(B),
+}
+
+impl<T, B> Finished<T, B> {
+    /// The value; `None` for a stream.
+    pub fn value(self) -> Option<T> {
+        match self {
+            Finished::Value(value) => Some(value),
+            Finished::Stream(_) => None,
+        }
+    }
+
+    /// The stream; `None` for a value.
+    pub fn stream(self) -> Option<B> {
+        match self {
+            Finished::Stream(body) => Some(body),
+            Finished::Value(_) => None,
+        }
+    }
+}
+
+/// Where a caller's request for a token (a client's `token()`) is served from, by the credential: the
+/// client's own token machine when it uses one; a one-off machine for a key sent as it is (a new token each
+/// time, not kept); none for a bearer token or Entra (the caller holds the token already:
+/// [`Misuse::InvalidState`]). Drive [`Call::current_token`] with the `Auth` it names.
+#[derive(Debug)]
+pub enum TokenSource {
+    /// The client's shared [`Auth`] (it exchanges its key for tokens).
+    Shared,
+    /// A one-off [`Auth`] with a token machine for this key.
+    OneOff(Auth),
+}
+
+impl TokenSource {
+    /// The source for a client whose shared `Auth` does (`shared_uses_tokens`) or does not use a token machine.
+    ///
+    /// # Errors
+    ///
+    /// [`Misuse::InvalidState`] for a bearer-token or Entra credential.
+    pub fn of(
+        shared_uses_tokens: bool,
+        endpoint: &crate::Endpoint,
+        credential: &crate::Credential,
+        config: crate::auth::TokenConfig,
+    ) -> Result<Self, Error> {
+        if shared_uses_tokens {
+            return Ok(TokenSource::Shared);
+        }
+        match credential {
+            crate::Credential::SubscriptionKey(_) => Ok(TokenSource::OneOff(Auth::with_config(
+                endpoint,
+                credential.clone(),
+                crate::AuthMode::Token,
+                config,
+            )?)),
+            _ => Err(Misuse::InvalidState(
+                "token(): the credential is already a bearer token (or Entra); there is no key to exchange",
+            )
+            .into()),
         }
     }
 }
@@ -597,4 +702,22 @@ fn copy_head(head: &Request<()>) -> Request<()> {
     *copy.version_mut() = head.version();
     *copy.headers_mut() = head.headers().clone();
     copy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wall_clock_follows_the_monotonic_clock_both_ways() {
+        let t0 = Instant::now();
+        let wall = WallClock::new(t0, Duration::from_millis(1_700_000_000_500));
+        assert_eq!(wall.unix_secs(t0), 1_700_000_000);
+        assert_eq!(wall.unix_secs(t0 + Duration::from_secs(90)), 1_700_000_090);
+        if let Some(before) = t0.checked_sub(Duration::from_secs(5)) {
+            assert_eq!(wall.unix_secs(before), 1_699_999_995);
+        }
+        let m = wall.moment(t0 + Duration::from_millis(600), 0.25);
+        assert_eq!((m.unix_secs, m.jitter), (1_700_000_001, 0.25));
+    }
 }
