@@ -45,9 +45,9 @@ pub const DEFAULT_CONTINUE_TIMEOUT: Duration = Duration::from_secs(1);
 /// An async client for the Azure Speech REST APIs, on any runtime.
 ///
 /// Cheap to clone (an `Arc` inside); clones share the connections and the token. `Send + Sync`, and every call
-/// returns a `Send` future: share one client between tasks. Every call runs the core's loop: build the request,
-/// authorize it (fetching a token when needed, one task at a time), send it, parse the answer, and retry as
-/// [`speech_proto::retry::decide`] says.
+/// returns a `Send` future: share one client between tasks. Every call runs on the core's call machine
+/// ([`speech_proto::call::Call`]), which decides authorization (a token fetched when needed, one task at a time),
+/// what the answer means and when to retry; the client only sends, reads, locks and sleeps.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,

@@ -37,9 +37,9 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// A blocking client for the Azure Speech REST APIs.
 ///
 /// Cheap to clone (an `Arc` inside); clones share the connection pool and the token. `Send + Sync`: share one
-/// client between threads. Every call runs the core's loop: build the request, authorize it (fetching a token
-/// when needed, one thread at a time), send it with ureq, parse the answer, and retry as
-/// [`speech_proto::retry::decide`] says.
+/// client between threads. Every call runs on the core's call machine ([`speech_proto::call::Call`]), which
+/// decides authorization (a token fetched when needed, one thread at a time), what the answer means and when to
+/// retry; the client only sends with ureq, reads, locks and sleeps.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,

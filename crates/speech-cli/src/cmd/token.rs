@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
+use speech_proto::token::seconds_until;
 use speech_proto::Token;
 
 use crate::cli::{GlobalArgs, OutputArg, TokenArgs};
@@ -45,10 +46,9 @@ pub(crate) fn utc(unix: u64) -> String {
 
 /// The expiry line: `2024-01-01T00:10:00Z (in 600 s)` or `… (expired 5 s ago)`.
 pub(crate) fn expiry_text(exp: u64, now: u64) -> String {
-    if exp > now {
-        format!("{} (in {} s)", utc(exp), exp - now)
-    } else {
-        format!("{} (expired {} s ago)", utc(exp), now - exp)
+    match seconds_until(exp, now) {
+        left if left > 0 => format!("{} (in {left} s)", utc(exp)),
+        left => format!("{} (expired {} s ago)", utc(exp), left.unsigned_abs()),
     }
 }
 
@@ -59,7 +59,7 @@ fn decoded(token: &Token) -> Value {
         "claims": token.payload().map(Value::Object),
         "expires_at_unix": exp,
         "expires_at": exp.map(utc),
-        "expires_in_s": exp.map(|e| i128::from(e) - i128::from(now)),
+        "expires_in_s": token.expires_in(now),
     })
 }
 

@@ -55,7 +55,7 @@ pub enum WavError {
         /// The window, in bytes from the start of the file.
         limit: u64,
     },
-    /// The input ended before the `data` chunk header (reported by [`WavHeaderParser::finish`]).
+    /// The input ended before the `data` chunk header (reported by [`WavHeaderParser::finish`](crate::audio::WavHeaderParser::finish)).
     Truncated {
         /// How many bytes had been read.
         offset: u64,
@@ -183,7 +183,7 @@ pub enum AudioProblem {
     },
     /// The `data` chunk is empty.
     Empty,
-    /// The audio starts with a long silence (see [`LeadingSilenceMeter`]).
+    /// The audio starts with a long silence (see [`LeadingSilenceMeter`](crate::audio::LeadingSilenceMeter)).
     LeadingSilence {
         /// How long the leading silence lasts.
         duration: Duration,

@@ -125,6 +125,12 @@ impl Token {
         }
     }
 
+    /// Seconds from `now_unix_secs` until the `exp` claim: negative once it has passed; `None` without the claim.
+    pub fn expires_in(&self, now_unix_secs: u64) -> Option<i64> {
+        self.expires_at_unix()
+            .map(|exp| seconds_until(exp, now_unix_secs))
+    }
+
     /// The region named in the token's claims when it is not the region of `endpoint` (a token of one region is
     /// refused by another's hosts): `Some((claimed, endpoint_region))`. `None` when they agree, when the token
     /// claims the `global` region, or when either side names no region (custom domains, base URLs, tokens without
@@ -140,6 +146,12 @@ impl Token {
     pub fn bearer_header_value(&self) -> Result<HeaderValue, Error> {
         checked_secret("Authorization", &format!("Bearer {}", self.value))
     }
+}
+
+/// Seconds from `now_unix_secs` until `exp_unix_secs` (negative once it has passed), saturating.
+pub fn seconds_until(exp_unix_secs: u64, now_unix_secs: u64) -> i64 {
+    let diff = i128::from(exp_unix_secs) - i128::from(now_unix_secs);
+    i64::try_from(diff).unwrap_or(if diff < 0 { i64::MIN } else { i64::MAX })
 }
 
 /// Whether a token can be used now, by its `exp` claim (see [`Token::validity`]).

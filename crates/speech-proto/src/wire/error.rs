@@ -5,7 +5,7 @@ use std::fmt;
 /// What went wrong in the HTTP/1.1 codec.
 ///
 /// Most variants are the peer's fault (a response that breaks HTTP/1.1 framing, or goes over a cap in
-/// [`Limits`]): close the connection; resending on a new one may succeed. [`WireError::InvalidRequestHead`] and
+/// [`Limits`](super::Limits)): close the connection; resending on a new one may succeed. [`WireError::InvalidRequestHead`] and
 /// [`WireError::InsufficientSize`] are the caller's; see [`WireError::is_peer_fault`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -13,12 +13,12 @@ pub enum WireError {
     /// The response head does not parse; `httparse`'s reason is kept as it is. An invalid status code (below
     /// 100) is reported as [`httparse::Error::Status`].
     BadHead(httparse::Error),
-    /// The buffered input went over [`Limits::max_head_bytes`] without a complete response head.
+    /// The buffered input went over [`Limits::max_head_bytes`](super::Limits::max_head_bytes) without a complete response head.
     HeadTooLarge {
         /// The cap, in bytes.
         limit: usize,
     },
-    /// The response head (or the trailer section) has more fields than [`Limits::max_headers`].
+    /// The response head (or the trailer section) has more fields than [`Limits::max_headers`](super::Limits::max_headers).
     TooManyHeaders {
         /// The cap, in fields.
         limit: usize,
@@ -27,12 +27,12 @@ pub enum WireError {
     BadChunkSize,
     /// The data of a chunk is not followed by CRLF.
     BadChunkEnd,
-    /// A chunk-size line is longer than [`Limits::max_chunk_line`].
+    /// A chunk-size line is longer than [`Limits::max_chunk_line`](super::Limits::max_chunk_line).
     ChunkLineTooLong {
         /// The cap, in bytes.
         limit: usize,
     },
-    /// The trailer section after a chunked body is longer than [`Limits::max_trailer_bytes`].
+    /// The trailer section after a chunked body is longer than [`Limits::max_trailer_bytes`](super::Limits::max_trailer_bytes).
     TrailersTooLarge {
         /// The cap, in bytes.
         limit: usize,

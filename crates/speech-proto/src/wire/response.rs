@@ -239,7 +239,7 @@ pub enum BodyKind {
 
 /// How the body of the response `head` to a `request_method` request is delimited.
 ///
-/// Call it once per final head, and build a [`BodyDecoder`] from the result. `HEAD` answers, `1xx`, `204` and
+/// Call it once per final head, and build a [`BodyDecoder`](super::BodyDecoder) from the result. `HEAD` answers, `1xx`, `204` and
 /// `304` have no body whatever their headers say; `Transfer-Encoding` whose last coding is `chunked` means
 /// [`BodyKind::Chunked`]; `Transfer-Encoding` without `chunked` means [`BodyKind::CloseDelimited`] (the body
 /// keeps that coding: this codec removes only the chunked framing); `Content-Length` means
