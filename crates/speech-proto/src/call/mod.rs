@@ -703,21 +703,3 @@ fn copy_head(head: &Request<()>) -> Request<()> {
     *copy.headers_mut() = head.headers().clone();
     copy
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_wall_clock_follows_the_monotonic_clock_both_ways() {
-        let t0 = Instant::now();
-        let wall = WallClock::new(t0, Duration::from_millis(1_700_000_000_500));
-        assert_eq!(wall.unix_secs(t0), 1_700_000_000);
-        assert_eq!(wall.unix_secs(t0 + Duration::from_secs(90)), 1_700_000_090);
-        if let Some(before) = t0.checked_sub(Duration::from_secs(5)) {
-            assert_eq!(wall.unix_secs(before), 1_699_999_995);
-        }
-        let m = wall.moment(t0 + Duration::from_millis(600), 0.25);
-        assert_eq!((m.unix_secs, m.jitter), (1_700_000_001, 0.25));
-    }
-}
