@@ -79,7 +79,7 @@ fn run<T>(mut call: Call<T>, auth: &mut Auth, body: &[u8]) -> Result<T, Box<dyn 
                 }
                 Err(e) => {
                     let failure = match e.downcast_ref::<io::Error>() {
-                        Some(io) => TransportFailure::from_io_kind(io.kind()),
+                        Some(io) => TransportFailure::from_io_error(io),
                         None => TransportFailure::Permanent,
                     };
                     call.handle_transport_failed(moment(), failure, body.len() as u64);

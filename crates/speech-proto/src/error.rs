@@ -132,6 +132,25 @@ impl TransportFailure {
     }
 }
 
+impl TransportFailure {
+    /// The class of a failed IO operation, by its kind ([`TransportFailure::from_io_kind`]), except that a host
+    /// name that did not resolve is [`Dns`](Self::Dns): the standard library reports that with no kind of its
+    /// own, as "failed to lookup address information" (glibc and musl) or "No such host is known" (Windows).
+    /// Only the value is looked at; no IO happens here.
+    pub fn from_io_error(e: &std::io::Error) -> Self {
+        let text = e.to_string();
+        let dns = [
+            "failed to lookup address information",
+            "No such host is known",
+            "nodename nor servname",
+        ];
+        if dns.iter().any(|d| text.contains(d)) {
+            return TransportFailure::Dns;
+        }
+        TransportFailure::from_io_kind(e.kind())
+    }
+}
+
 impl fmt::Display for TransportFailure {
     /// What happened, for people: "could not connect to the service", "the request timed out", ….
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -580,7 +580,7 @@ fn classify(e: &ureq::Error) -> TransportFailure {
         ureq::Error::Timeout(_) => TransportFailure::TimedOut,
         ureq::Error::ConnectionFailed => TransportFailure::Connect,
         ureq::Error::HostNotFound => TransportFailure::Dns,
-        ureq::Error::Io(io) => TransportFailure::from_io_kind(io.kind()),
+        ureq::Error::Io(io) => TransportFailure::from_io_error(io),
         // A peer that stops speaking HTTP mid-answer (a cut chunked body) is a broken connection.
         ureq::Error::Protocol(_) => TransportFailure::Broken,
         _ => TransportFailure::Permanent,

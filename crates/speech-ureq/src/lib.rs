@@ -76,3 +76,8 @@ pub use client::{
 pub use error::{Error, ErrorKind};
 pub use speech_proto::retry::RetryPolicy;
 pub use speech_proto::AuthMode;
+
+/// The workspace README's Rust example, compiled as a doctest so that it keeps compiling.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -235,3 +235,27 @@ fn clones_share_the_token_and_the_count() {
     c.voices().unwrap();
     assert_eq!(seen(&emu, TOKEN_PATH).len(), 2);
 }
+
+#[test]
+fn a_token_service_whose_name_does_not_resolve_is_named_in_the_error() {
+    // `.invalid` never resolves (RFC 6761).
+    let endpoint = Endpoint::base_url("http://speech-test.invalid:5000")
+        .unwrap()
+        .allow_insecure_http(true);
+    let client = Client::builder(endpoint, Credential::key(KEY).unwrap())
+        .proxy_from_env(false)
+        .build()
+        .unwrap();
+    let err = client.voices().unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("DNS lookup of speech-test.invalid failed"),
+        "{text}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Network);
+    assert_eq!(
+        client.token_fetches(),
+        1,
+        "a name that does not resolve is not retried"
+    );
+}

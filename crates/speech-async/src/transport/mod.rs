@@ -24,7 +24,7 @@ pub(crate) struct TransportError {
 
 impl TransportError {
     pub(crate) fn io(e: io::Error) -> Self {
-        let failure = TransportFailure::from_io_kind(e.kind());
+        let failure = TransportFailure::from_io_error(&e);
         TransportError {
             source: Box::new(e),
             failure,

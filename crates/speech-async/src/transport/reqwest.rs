@@ -80,18 +80,22 @@ async fn pump(upload: &mut Upload<'_>, mut tx: futures_channel::mpsc::Sender<io:
 /// there is one, else by what reqwest says it was doing.
 pub(crate) fn classify(e: reqwest::Error) -> TransportError {
     let mut source: Option<&(dyn StdError + 'static)> = e.source();
-    let mut io_kind = None;
+    let mut io_failure = None;
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<io::Error>() {
-            io_kind = Some(io.kind());
+            let failure = TransportFailure::from_io_error(io);
+            // `Other` says nothing, unless the text names a DNS failure.
+            if io.kind() != io::ErrorKind::Other || failure == TransportFailure::Dns {
+                io_failure = Some(failure);
+            }
             break;
         }
         source = s.source();
     }
     let failure = if e.is_timeout() {
         TransportFailure::TimedOut
-    } else if let Some(kind) = io_kind.filter(|k| *k != io::ErrorKind::Other) {
-        TransportFailure::from_io_kind(kind)
+    } else if let Some(failure) = io_failure {
+        failure
     } else if e.is_connect() {
         TransportFailure::Connect
     } else if e.is_request() || e.is_body() {

@@ -321,6 +321,29 @@ mod tests {
     }
 
     #[test]
+    fn a_name_that_does_not_resolve_is_a_dns_failure() {
+        let dns = std::io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        );
+        assert_eq!(TransportFailure::from_io_error(&dns), TransportFailure::Dns);
+        assert!(!TransportFailure::Dns.can_pass());
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(
+            TransportFailure::from_io_error(&refused),
+            TransportFailure::Connect
+        );
+        let a = Attempt::new(
+            1,
+            Failure::Transport(TransportFailure::Dns),
+            BodyState::NotSent,
+        );
+        assert_eq!(
+            decide(&RetryPolicy::default(), &a, 0.0, NOW),
+            RetryDecision::GiveUp
+        );
+    }
+
+    #[test]
     fn backoff_doubles_up_to_the_cap_and_jitter_shortens_by_up_to_half() {
         let p = RetryPolicy::default();
         let ms = |a, j| p.backoff_delay(a, j).as_millis();
