@@ -241,6 +241,29 @@ fn unauthorized_refetches_once_and_resends() {
 }
 
 #[test]
+fn a_refresh_performed_before_sending_puts_the_fresh_token_on_the_request() {
+    let mut h = Harness::new(AuthMode::Token, []);
+    assert!(h
+        .drive(recognition(BodyPlan::Replayable, RetryPolicy::default()))
+        .is_ok());
+    // Past the 9-minute refresh point, before the 10-minute expiry: the old token is still valid, and a
+    // refresh is handed out with it. The driver performs it first; the request then carries the new token.
+    h.now += Duration::from_secs(9 * 60 + 30);
+    assert!(h
+        .drive(recognition(BodyPlan::Replayable, RetryPolicy::default()))
+        .is_ok());
+    assert_eq!(
+        h.events,
+        [
+            Event::Fetch,
+            Event::Send { token: 1, at: 0 },
+            Event::Fetch,
+            Event::Send { token: 2, at: 570 },
+        ]
+    );
+}
+
+#[test]
 fn a_second_unauthorized_is_final_and_a_static_key_is_not_refetched() {
     let mut h = Harness::new(
         AuthMode::Token,

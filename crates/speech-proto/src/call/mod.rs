@@ -336,6 +336,8 @@ pub struct Call<T> {
     rejected: Option<TokenId>,
     /// Bytes of the body taken in the current attempt.
     taken: u64,
+    /// The output queued by the last [`Call::handle_authorize`] has not been polled yet.
+    authorized_unpolled: bool,
     state: State,
     out: Option<Output<T>>,
 }
@@ -455,6 +457,7 @@ impl<T> Call<T> {
             token: None,
             rejected: None,
             taken: 0,
+            authorized_unpolled: false,
             state: State::Authorizing,
             out: Some(Output::Authorize),
         }
@@ -481,6 +484,7 @@ impl<T> Call<T> {
     /// The driver's next duty; `None` while the call waits for the input its last output asked for. Call it after
     /// creating the call and after every `handle_*`, until `None`.
     pub fn poll_output(&mut self) -> Option<Output<T>> {
+        self.authorized_unpolled = false;
         self.out.take()
     }
 
@@ -495,10 +499,26 @@ impl<T> Call<T> {
     /// Authorize the attempt through `auth` (locked by the driver), after [`Output::Authorize`]. A token the
     /// service refused in the last attempt is dropped first. Returns [`AuthStep::Pending`] while a token fetch
     /// is needed; a token that cannot be had ([`Error::TokenUnavailable`]) goes to the retry decision.
+    ///
+    /// Called again before its answer was polled (a driver that performed a refresh the `Auth` handed out
+    /// alongside a still-valid token), it takes the step again, so that the fresh token is the one sent.
     pub fn handle_authorize(&mut self, at: Moment, auth: &mut Auth) -> AuthStep {
+        if self.authorized_unpolled && self.out.is_some() {
+            // Asked again before the last answer was polled (a token fetch completed meanwhile, e.g. a refresh
+            // while the old token was served): take the step again, so that the freshest token is used.
+            self.out = None;
+            self.token = None;
+            self.state = State::Authorizing;
+        }
         if !matches!(self.state, State::Authorizing) || self.out.is_some() {
             return AuthStep::Done;
         }
+        let step = self.authorize(at, auth);
+        self.authorized_unpolled = step == AuthStep::Done;
+        step
+    }
+
+    fn authorize(&mut self, at: Moment, auth: &mut Auth) -> AuthStep {
         if let Some(rejected) = self.rejected.take() {
             auth.invalidate_token(at.now, rejected);
         }
