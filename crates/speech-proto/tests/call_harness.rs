@@ -122,7 +122,6 @@ impl Harness {
     /// Drive `call` to its end, answering from the script. Returns the end.
     fn drive<T>(&mut self, mut call: Call<T>) -> Result<T, Fault> {
         let mut status = StatusCode::OK;
-        let mut retry_after = None;
         for _ in 0..1000 {
             let Some(output) = call.poll_output() else {
                 panic!("the call stopped without an end");
@@ -168,7 +167,6 @@ impl Harness {
                             if let Some(ra) = ra {
                                 headers.insert("retry-after", HeaderValue::from_static(ra));
                             }
-                            retry_after = ra;
                             call.handle_head(self.at(), status, &headers, taken);
                         }
                         Reply::Transport(failure, taken) => {
@@ -179,7 +177,6 @@ impl Harness {
                 Output::ReadBody { limit } => {
                     assert!(limit > 1);
                     let body: &[u8] = if status.is_success() { OK_BODY } else { b"" };
-                    let _ = retry_after;
                     call.handle_body(self.at(), body);
                 }
                 Output::Wait(until) => {

@@ -583,7 +583,8 @@ impl<T> Call<T> {
             _ if !status.is_success() => (true, read(MAX_ERROR_BODY)),
             Expect::Parsed { cap, .. } => (true, read(*cap)),
             Expect::Streamed => (false, Output::Stream),
-            Expect::CurrentToken(_) => (false, Output::Stream),
+            // Serving the current token sends no request, so it never reaches `Sending`.
+            Expect::CurrentToken(_) => return,
         };
         if next {
             self.state = State::Reading {

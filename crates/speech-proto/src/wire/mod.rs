@@ -21,8 +21,8 @@
 //!    `Transfer-Encoding`: [`RequestBody::Empty`], [`RequestBody::Length`] (send exactly that many raw bytes)
 //!    or [`RequestBody::Chunked`].
 //! 3. **With `Expect: 100-continue`** ([`expects_continue`]): before sending the body, read a head with
-//!    [`try_parse_response_head`]. A `100 Continue` ([`ResponseHead::is_interim`]) means "send the body now";
-//!    a final status means the server answered without wanting the body: skip step 4 and go to 6 with that
+//!    [`try_parse_response_head`]. A `100 Continue` ([`ResponseHead::is_continue`]) means "send the body now";
+//!    other interim heads ([`ResponseHead::is_interim`]: `102`, `103`) are skipped; a final status means the server answered without wanting the body: skip step 4 and go to 6 with that
 //!    head. (How long to wait for the `100` before sending anyway is the driver's timer, not the codec's.)
 //! 4. **Send a chunked body.** For each non-empty piece of payload, [`encode_chunk`] gives three slices
 //!    `[size line, payload, CRLF]` for a vectored write (the payload is not copied); or [`write_chunk`] copies
