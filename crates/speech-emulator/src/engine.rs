@@ -59,6 +59,13 @@ pub enum Transcript {
 pub trait Recognizer: Send + Sync + 'static {
     /// A short name for logs, e.g. `"whisper-tiny.en"` or `"scripted"`.
     fn name(&self) -> &str;
+    /// Whether the engine can recognize speech in `language` (a request's BCP-47 locale, e.g. `de-DE`). The
+    /// server answers a locale it cannot speak as the service answers an unsupported language, before it
+    /// reads the audio. Every locale, unless the engine says otherwise.
+    fn speaks(&self, language: &str) -> bool {
+        let _ = language;
+        true
+    }
     /// Transcribe one speech segment. Blocking; may take seconds for real engines.
     fn recognize(&self, input: RecognitionInput<'_>) -> Result<Transcript, EngineError>;
 }

@@ -45,8 +45,8 @@ struct Args {
 
 #[cfg(feature = "whisper")]
 fn real_recognizer() -> Result<Arc<dyn Recognizer>, String> {
-    use speech_emulator::engines::whisper::{default_model_dir, WhisperRecognizer};
-    WhisperRecognizer::load(&default_model_dir())
+    use speech_emulator::engines::whisper::WhisperRecognizer;
+    WhisperRecognizer::load_default()
         .map(|r| Arc::new(r) as Arc<dyn Recognizer>)
         .map_err(|e| e.to_string())
 }

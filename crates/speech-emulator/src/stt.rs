@@ -4,6 +4,8 @@
 //! 1. credentials (see `auth`): 401 / 403;
 //! 2. query: `language` must be present and look like a locale (`en-US`), `cid` (when present) like an
 //!    endpoint id (letters, digits, `-`; at most 64) → else `400 {"Message":"Invalid CID or language"}`;
+//!    a language the recognizer cannot speak (`Recognizer::speaks`) is answered the same way, as the service
+//!    answers an unsupported locale;
 //!    `format` must be `simple`/`detailed` and `profanity` `masked`/`removed`/`raw` (case-insensitive) →
 //!    else `400 {"Message":"Invalid …"}`;
 //! 3. `Content-Type` must declare WAV/PCM (`audio/wav`, optional `codecs=audio/pcm`, optional
@@ -20,7 +22,7 @@
 //! 8. the voice-activity detector (see `vad`) finds the speech; silence, or speech that starts later
 //!    than the mode's initial-silence timeout → `InitialSilenceTimeout`; noise → `BabbleTimeout`;
 //! 9. the recognizer gets the voiced stretch; its answer becomes `Success` (text forms from
-//!    `text::derive_forms`), `NoMatch` or `BabbleTimeout`; a failing engine → `500 {"Message":…}`.
+//!    `text::derive_forms_in`, in the request's language), `NoMatch` or `BabbleTimeout`; a failing engine → `500 {"Message":…}`.
 //!
 //! `Offset`/`Duration` are 100-ns ticks. On `InitialSilenceTimeout` and `BabbleTimeout`, `Offset` is how far
 //! the service listened (the timeout, or the whole audio when shorter) and `Duration` is 0. For audio of the
@@ -216,12 +218,16 @@ async fn read_audio(state: &AppState, body: Body) -> Result<Vec<u8>, Response> {
 #[allow(clippy::result_large_err)]
 fn check_request(
     auth: &crate::auth::Authority,
+    recognizer: &dyn crate::engine::Recognizer,
     parts: &http::request::Parts,
 ) -> Result<(Params, DeclaredAudio, Option<PronParams>), Response> {
     if let Err(denied) = auth.check_speech(&parts.headers) {
         return Err(denied.into_response());
     }
     let params = match params(parts.uri.query()) {
+        Ok(p) if !recognizer.speaks(&p.language) => {
+            return Err(message(StatusCode::BAD_REQUEST, INVALID_CID_OR_LANGUAGE))
+        }
         Ok(p) => p,
         Err(reason) => return Err(message(StatusCode::BAD_REQUEST, reason)),
     };
@@ -273,7 +279,7 @@ pub(crate) async fn recognize(
         return not_found().await;
     };
     let (parts, body) = request.into_parts();
-    let checked = check_request(&state.auth, &parts);
+    let checked = check_request(&state.auth, state.recognizer.as_ref(), &parts);
     let (params, declared, pron) = match checked {
         Ok(checked) => checked,
         Err(response) => return early(&state, &parts.headers, body, response).await,
@@ -432,7 +438,7 @@ impl Job {
             Ok(Transcript::Babble) => return json(&result("BabbleTimeout", listened, 0)),
             Ok(Transcript::Text { text, confidence }) => (text, confidence),
         };
-        let forms = text::derive_forms(&text, self.params.profanity);
+        let forms = text::derive_forms_in(&text, &self.params.language, self.params.profanity);
         if forms.display.trim().is_empty() {
             // Spec §2.2: with profanity=removed and nothing but profanity, no speech result comes back.
             return json(&result("NoMatch", offset, duration));

