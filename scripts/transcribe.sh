@@ -4,7 +4,7 @@
 #   bash scripts/transcribe.sh examples/audio/jfk.wav [more files] [speech transcribe options]
 #
 # With no Azure credentials in the environment (SPEECH_KEY with SPEECH_REGION or SPEECH_ENDPOINT) it runs
-# against the CLI's embedded offline emulator (Whisper tiny.en) and says so on stderr; with them, against Azure.
+# against the CLI's embedded offline emulator (Whisper base; SPEECH_EMULATOR_MODEL=tiny.en for the faster English-only model) and says so on stderr; with them, against Azure.
 # Installs what the offline engines need first (scripts/setup.sh) and builds the CLI with the same features as
 # the test command (scripts/env.sh), so CTranslate2 is compiled once per machine. The transcript is the only
 # thing written to stdout.

@@ -1,5 +1,5 @@
 //! The main job: `speech transcribe examples/audio/jfk.wav` with no credentials at all transcribes the JFK
-//! recording with the embedded emulator's real offline recognizer (Whisper tiny.en), and says that it does.
+//! recording with the embedded emulator's real offline recognizer (Whisper base by default), and says that it does.
 //!
 //! Needs the `whisper` feature and the model (`bash scripts/setup.sh`).
 

@@ -57,7 +57,7 @@ pub enum Transcript {
 
 /// A speech-to-text engine.
 pub trait Recognizer: Send + Sync + 'static {
-    /// A short name for logs, e.g. `"whisper-tiny.en"` or `"scripted"`.
+    /// A short name for logs, e.g. `"whisper-base"` or `"scripted"`.
     fn name(&self) -> &str;
     /// Whether the engine can recognize speech in `language` (a request's BCP-47 locale, e.g. `de-DE`). The
     /// server answers a locale it cannot speak as the service answers an unsupported language, before it

@@ -430,6 +430,47 @@ async fn engine_failure_is_500() {
         .is_some_and(|m| m.contains("model missing")));
 }
 
+/// An English-only engine that says it has been called.
+struct EnglishOnly(std::sync::atomic::AtomicUsize);
+
+impl Recognizer for EnglishOnly {
+    fn name(&self) -> &str {
+        "english-only"
+    }
+    fn speaks(&self, language: &str) -> bool {
+        language.to_ascii_lowercase().starts_with("en")
+    }
+    fn recognize(&self, _input: RecognitionInput<'_>) -> Result<Transcript, EngineError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(text("Hello."))
+    }
+}
+
+#[tokio::test]
+async fn a_language_the_engine_cannot_speak_is_refused_before_the_audio() {
+    let engine = Arc::new(EnglishOnly(Default::default()));
+    let emu = builder()
+        .recognizer(engine.clone())
+        .start()
+        .await
+        .expect("start");
+    let r = stt("language=de-DE", speech_wav(100, 500))
+        .send(emu.addr())
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"Message": "Invalid CID or language"})
+    );
+    assert_eq!(engine.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+    let r = stt("language=en-GB", speech_wav(100, 500))
+        .send(emu.addr())
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["DisplayText"], "Hello.");
+    assert_eq!(engine.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Credentials
 // ---------------------------------------------------------------------------------------------------------

@@ -242,7 +242,7 @@ mod tests {
     fn filters_match_faster_whisper() {
         // (filter, first bin, non-zero bins, sum of weights, largest weight), printed by faster-whisper's
         // `FeatureExtractor.get_mel_filters(16000, 400, 80)`.
-        let expected = [
+        let expected: [(usize, usize, usize, f64, f64); 5] = [
             (0, 1, 1, 0.024_862_594, 0.024_862_594),
             (1, 1, 2, 0.024_862_594, 0.022_871_772),
             (10, 10, 2, 0.024_862_594, 0.019_908_219),
@@ -253,8 +253,8 @@ mod tests {
         for (m, first, len, sum, max) in expected {
             let (got_first, weights) = &filters.filters[m];
             assert_eq!((*got_first, weights.len()), (first, len), "filter {m}");
-            let got_sum: f32 = weights.iter().sum();
-            let got_max = weights.iter().copied().fold(0.0f32, f32::max);
+            let got_sum: f64 = weights.iter().map(|&w| f64::from(w)).sum();
+            let got_max = weights.iter().copied().fold(0.0f32, f32::max) as f64;
             assert!((got_sum - sum).abs() < 1e-6, "filter {m}: sum {got_sum}");
             assert!((got_max - max).abs() < 1e-6, "filter {m}: max {got_max}");
         }
