@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use common::{run, speech};
-use speech_emulator::text::{derive_forms, Profanity};
+use speech_emulator::text::word_errors;
 
 /// Debian's `pocketsphinx-testdata`.
 const DATA: &str = "/usr/share/pocketsphinx/test/data";
@@ -46,30 +46,6 @@ fn transcriptions(path: &Path) -> Vec<(String, String)> {
             Some((id.trim_end_matches(')').to_owned(), words.trim().to_owned()))
         })
         .collect()
-}
-
-/// Lexical words, as the emulator derives them (lower case, no punctuation, numbers spelled out).
-fn words(text: &str) -> Vec<String> {
-    derive_forms(text, Profanity::Raw)
-        .lexical
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect()
-}
-
-/// Word-level Levenshtein distance.
-fn word_errors(reference: &[String], hypothesis: &[String]) -> usize {
-    let mut row: Vec<usize> = (0..=hypothesis.len()).collect();
-    for (i, r) in reference.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, h) in hypothesis.iter().enumerate() {
-            let substitution = diagonal + usize::from(r != h);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    row[hypothesis.len()]
 }
 
 /// Every clip of the set with its reference transcript; `goforward.raw` (headerless 16 kHz PCM) is wrapped in a
@@ -137,15 +113,13 @@ fn the_main_job_hears_real_speech_as_well_as_the_reference_decoder() {
             .lines()
             .find_map(|line| line.strip_prefix(&prefix))
             .unwrap_or_else(|| panic!("no line for {} in {:?}", path.display(), r.stdout));
-        let (reference, hypothesis) = (words(reference), words(heard));
-        let e = word_errors(&reference, &hypothesis);
+        let (e, words) = word_errors(reference, heard, "en-US");
         println!(
-            "[{e}/{} errors] {}: {heard:?}",
-            reference.len(),
+            "[{e}/{words} errors] {}: {heard:?}",
             path.file_name().unwrap_or_default().to_string_lossy()
         );
         errors += e;
-        total += reference.len();
+        total += words;
     }
     let wer = errors as f64 / total as f64;
     println!(

@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use speech_emulator::engine::{RecognitionInput, Recognizer, Transcript};
 use speech_emulator::engines::whisper::{model_dir, WhisperRecognizer};
-use speech_emulator::text::{derive_forms, Profanity};
+use speech_emulator::text::word_errors;
 
 const DATA: &str = "/usr/share/pocketsphinx/test/data";
 
@@ -42,17 +42,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             other => format!("<{other:?}>"),
         };
         let took = started.elapsed().as_secs_f64();
-        let (r, h) = (lexical(&reference), lexical(&heard));
-        let e = word_errors(&r, &h);
+        let (e, n) = word_errors(&reference, &heard, "en-US");
         println!(
-            "{:48} {:5.1} s {:5.2} s  {e}/{}  {heard}",
+            "{:48} {:5.1} s {:5.2} s  {e}/{n}  {heard}",
             path.file_name().unwrap_or_default().to_string_lossy(),
             audio.len() as f64 / 16_000.0,
             took,
-            r.len()
         );
         errors += e;
-        words += r.len();
+        words += n;
         total_time += took;
     }
     println!(
@@ -113,26 +111,4 @@ fn read_pcm(path: &Path) -> Result<Vec<i16>, Box<dyn std::error::Error>> {
         .chunks_exact(2)
         .map(|p| i16::from_le_bytes([p[0], p[1]]))
         .collect())
-}
-
-fn lexical(text: &str) -> Vec<String> {
-    derive_forms(text, Profanity::Raw)
-        .lexical
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect()
-}
-
-fn word_errors(reference: &[String], hypothesis: &[String]) -> usize {
-    let mut row: Vec<usize> = (0..=hypothesis.len()).collect();
-    for (i, r) in reference.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, h) in hypothesis.iter().enumerate() {
-            let substitution = diagonal + usize::from(r != h);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    row[hypothesis.len()]
 }

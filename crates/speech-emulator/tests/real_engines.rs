@@ -19,7 +19,7 @@ use speech_emulator::engine::{
 };
 use speech_emulator::engines::system_tts::SystemTts;
 use speech_emulator::engines::whisper::{model_dir, WhisperRecognizer};
-use speech_emulator::text::{derive_forms, derive_forms_in, Profanity};
+use speech_emulator::text::{derive_forms, word_errors, Profanity};
 use speech_emulator::Emulator;
 
 /// English sentences for the round trips. One has a phone number, which Whisper writes as digits.
@@ -66,31 +66,6 @@ fn tts() -> SystemTts {
     tts
 }
 
-/// Lexical words in a language: lower case, no punctuation, digits spelled out.
-fn words_in(locale: &str, text: &str) -> Vec<String> {
-    derive_forms_in(text, locale, Profanity::Raw)
-        .lexical
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-/// Word-level Levenshtein distance.
-fn word_errors(reference: &[String], hypothesis: &[String]) -> usize {
-    let mut row: Vec<usize> = (0..=hypothesis.len()).collect();
-    for (i, r) in reference.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, h) in hypothesis.iter().enumerate() {
-            let substitution = diagonal + usize::from(r != h);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    row[hypothesis.len()]
-}
-
 /// Accumulates word errors over sentences and prints each pair.
 #[derive(Default)]
 struct Wer {
@@ -104,11 +79,10 @@ impl Wer {
     }
 
     fn add_in(&mut self, locale: &str, reference: &str, hypothesis: &str) {
-        let (r, h) = (words_in(locale, reference), words_in(locale, hypothesis));
-        let e = word_errors(&r, &h);
+        let (e, words) = word_errors(reference, hypothesis, locale);
         println!("[{e} errors] {reference:?} -> {hypothesis:?}");
         self.errors += e;
-        self.words += r.len();
+        self.words += words;
     }
 
     fn rate(&self) -> f64 {
@@ -500,44 +474,15 @@ async fn http_round_trip_through_the_emulator() {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut wer = Wer::default();
     for sentence in SENTENCES {
-        let ssml = format!(
-            "<speak version='1.0' xml:lang='en-US'><voice xml:lang='en-US' name='en-US-JennyNeural'>{}</voice></speak>",
-            escape_xml(sentence)
-        );
-        let request = http::Request::post(format!("{}/cognitiveservices/v1", emu.base_url()))
-            .header("Ocp-Apim-Subscription-Key", emu.key())
-            .header("Content-Type", "application/ssml+xml")
-            .header("X-Microsoft-OutputFormat", "riff-16khz-16bit-mono-pcm")
-            .header("User-Agent", "speech-emulator-real-engines-test")
-            .body(Full::new(Bytes::from(ssml)))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let (status, wav) = send(&client, request).await;
-        assert_eq!(
-            status,
-            http::StatusCode::OK,
-            "synthesis: {}",
-            String::from_utf8_lossy(&wav)
-        );
+        let wav = synthesize_over_http(&client, &emu, "en-US", "en-US-JennyNeural", sentence).await;
         assert!(
             wav.starts_with(b"RIFF") && wav.len() > 16_000,
             "{} bytes of audio",
             wav.len()
         );
-
-        let request = http::Request::post(format!(
-            "{}/speech/recognition/conversation/cognitiveservices/v1?language=en-US&format=detailed",
-            emu.base_url()
-        ))
-        .header("Ocp-Apim-Subscription-Key", emu.key())
-        .header("Content-Type", "audio/wav; codecs=audio/pcm; samplerate=16000")
-        .header("Accept", "application/json")
-        .body(Full::new(wav))
-        .unwrap_or_else(|e| panic!("{e}"));
-        let (status, body) = send(&client, request).await;
-        let text = String::from_utf8_lossy(&body);
+        let (status, json) = recognize_over_http(&client, &emu, "en-US", wav).await;
+        let text = json.to_string();
         assert_eq!(status, http::StatusCode::OK, "recognition: {text}");
-        let json: serde_json::Value =
-            serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{e}: {text}"));
         assert_eq!(json["RecognitionStatus"], "Success", "{text}");
         let best = &json["NBest"][0];
         let display = best["Display"]

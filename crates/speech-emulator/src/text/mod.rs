@@ -187,6 +187,32 @@ pub fn is_profane(word: &str) -> bool {
     PROFANITY.contains(&lower.as_str())
 }
 
+/// How far a transcript is from a reference, in words: `(errors, reference_words)`, where `errors` is the
+/// word-level edit distance (substitutions, insertions, deletions) between the two texts' `Lexical` words in
+/// `language`, so that `"10 meters"` matches `"ten meters"` and punctuation and case do not count. The word
+/// error rate is `errors / reference_words`. Used to measure the offline recognizer.
+pub fn word_errors(reference: &str, hypothesis: &str, language: &str) -> (usize, usize) {
+    let words = |text: &str| {
+        derive_forms_in(text, language, Profanity::Raw)
+            .lexical
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let (reference, hypothesis) = (words(reference), words(hypothesis));
+    let mut row: Vec<usize> = (0..=hypothesis.len()).collect();
+    for (i, r) in reference.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, h) in hypothesis.iter().enumerate() {
+            let substitution = diagonal + usize::from(r != h);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    (row[hypothesis.len()], reference.len())
+}
+
 /// Derives the four text forms from an English display-form transcript: `derive_forms_in(display, "en-US",
 /// profanity)`. Total: never panics.
 pub fn derive_forms(display: &str, profanity: Profanity) -> TextForms {
@@ -512,6 +538,30 @@ mod tests {
             let f = derive_forms(&s, Profanity::Masked);
             prop_assert!(!f.lexical.chars().any(|c| c.is_ascii_digit()), "lexical {:?}", f.lexical);
         }
+    }
+}
+
+#[cfg(test)]
+mod word_error_tests {
+    use super::word_errors;
+
+    #[test]
+    fn counts_substitutions_insertions_and_deletions_on_lexical_words() {
+        assert_eq!(
+            word_errors("go forward ten meters", "Go forward 10 meters.", "en-US"),
+            (0, 4)
+        );
+        assert_eq!(
+            word_errors("ten of clubs", "10 of clothes", "en-US"),
+            (1, 3)
+        );
+        assert_eq!(word_errors("a b c", "a c", "en"), (1, 3));
+        assert_eq!(word_errors("a b", "a x b y", "en"), (2, 2));
+        assert_eq!(word_errors("", "hello", "en"), (1, 0));
+        assert_eq!(
+            word_errors("Ich habe 21 Äpfel", "ich habe einundzwanzig äpfel", "de-DE"),
+            (0, 4)
+        );
     }
 }
 
