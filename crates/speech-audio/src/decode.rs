@@ -1,0 +1,510 @@
+//! Decoding any supported recording to 16 kHz mono 16-bit PCM, chunk by chunk.
+//!
+//! [`Decoder`] reads the container and codec with `symphonia` (pure Rust: WAV with every PCM width, IEEE
+//! float, A-law and µ-law, and `WAVE_FORMAT_EXTENSIBLE`; MP3; FLAC; Ogg/Vorbis; AAC in M4A/MP4; Matroska/WebM
+//! with those codecs), mixes the channels down to one (their mean), and resamples to 16 kHz with `rubato`'s
+//! FFT resampler (band-limited: no aliasing from the 44.1/48 kHz content above 8 kHz). Memory stays constant:
+//! one packet and one resampler chunk at a time.
+//!
+//! Errors are typed ([`DecodeError`]): a format no decoder here knows (Ogg/Opus, WMA, AMR, …) is
+//! [`DecodeError::Unsupported`] with what was recognised; a broken file is [`DecodeError::Malformed`]. Nothing
+//! panics on any input, and a file whose packets will not decode stops with an error rather than looping.
+
+use std::fmt;
+use std::io::Read;
+use std::time::Duration;
+
+use rubato::{FftFixedIn, Resampler};
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::{FormatOptions, FormatReader};
+use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+
+/// The sample rate of the decoder's output.
+pub const OUTPUT_RATE: u32 = 16_000;
+
+/// Input frames per resampler chunk (per channel, before mixing down).
+const RESAMPLER_CHUNK: usize = 4_096;
+
+/// Packets in a row that may fail to decode before the file is given up as broken.
+const MAX_BAD_PACKETS: usize = 64;
+
+/// Why audio could not be decoded.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Reading the input failed.
+    Io(std::io::Error),
+    /// The container or codec is not one this crate decodes. `what` names what was recognised, when anything
+    /// was (e.g. `"Opus"`), so that the message can say how to convert it.
+    Unsupported {
+        /// What was recognised, or a description of the input.
+        what: String,
+    },
+    /// The file is damaged or not what it claims to be.
+    Malformed {
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Io(e) => write!(f, "cannot read the audio: {e}"),
+            DecodeError::Unsupported { what } => write!(
+                f,
+                "unsupported audio format ({what}): WAV, MP3, FLAC, Ogg/Vorbis and AAC/M4A are decoded; convert \
+                 other formats first, e.g. `ffmpeg -i INPUT -ar 16000 -ac 1 OUTPUT.wav`"
+            ),
+            DecodeError::Malformed { reason } => write!(f, "the audio is damaged: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DecodeError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for DecodeError {
+    fn from(e: std::io::Error) -> Self {
+        DecodeError::Io(e)
+    }
+}
+
+/// What the input is, as the decoder found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceInfo {
+    /// The codec's short name, e.g. `"mp3"`, `"pcm_s16le"`, `"flac"`.
+    pub codec: String,
+    /// The input's sample rate.
+    pub sample_rate: u32,
+    /// The input's channel count.
+    pub channels: usize,
+    /// The input's length, when the container says.
+    pub duration: Option<Duration>,
+}
+
+/// Decodes a recording to 16 kHz mono PCM (see the module documentation).
+pub struct Decoder {
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn symphonia::core::codecs::Decoder>,
+    track_id: u32,
+    info: SourceInfo,
+    /// Mono input samples waiting for the resampler (or for output, when no resampling is needed).
+    pending: Vec<f32>,
+    resampler: Option<FftFixedIn<f32>>,
+    /// Output samples still to drop: the resampler's delay.
+    delay: usize,
+    /// Input frames pushed to the resampler, and output frames produced (to trim the tail exactly).
+    frames_in: u64,
+    frames_out: u64,
+    done: bool,
+}
+
+impl fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decoder")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Decoder {
+    /// Opens a file (seekable: containers such as M4A that keep their index at the end work). `extension` is
+    /// a hint (`"mp3"`, `"m4a"`, …); the content decides.
+    pub fn open_file(file: std::fs::File, extension: Option<&str>) -> Result<Decoder, DecodeError> {
+        Decoder::open_source(Box::new(file), extension)
+    }
+
+    /// Opens any reader (not seekable: formats that need seeking to find their index fail with
+    /// [`DecodeError::Malformed`]).
+    pub fn open<R: Read + Send + Sync + 'static>(
+        reader: R,
+        extension: Option<&str>,
+    ) -> Result<Decoder, DecodeError> {
+        Decoder::open_source(Box::new(ReadOnlySource::new(reader)), extension)
+    }
+
+    fn open_source(
+        source: Box<dyn MediaSource>,
+        extension: Option<&str>,
+    ) -> Result<Decoder, DecodeError> {
+        let stream = MediaSourceStream::new(source, Default::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = extension {
+            hint.with_extension(ext);
+        }
+        let probed = symphonia::default::get_probe()
+            .format(
+                &hint,
+                stream,
+                &FormatOptions::default(),
+                &MetadataOptions::default(),
+            )
+            .map_err(|e| {
+                classify(
+                    e,
+                    "the container is not one of WAV, MP3, FLAC, Ogg, MP4/M4A, Matroska",
+                )
+            })?;
+        let format = probed.format;
+        let track = format
+            .tracks()
+            .iter()
+            .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+            .ok_or_else(|| DecodeError::Malformed {
+                reason: "no audio track".into(),
+            })?;
+        let params = track.codec_params.clone();
+        let track_id = track.id;
+        let codec_name = symphonia::default::get_codecs()
+            .get_codec(params.codec)
+            .map_or_else(
+                || format!("codec {}", params.codec),
+                |d| d.short_name.to_owned(),
+            );
+        let decoder = symphonia::default::get_codecs()
+            .make(&params, &DecoderOptions::default())
+            .map_err(|e| match e {
+                SymphoniaError::Unsupported(_) => DecodeError::Unsupported {
+                    what: unsupported_codec_name(&params),
+                },
+                other => classify(other, "cannot start the decoder"),
+            })?;
+        let sample_rate = params.sample_rate.ok_or_else(|| DecodeError::Malformed {
+            reason: "the audio track has no sample rate".into(),
+        })?;
+        if sample_rate == 0 || sample_rate > 768_000 {
+            return Err(DecodeError::Malformed {
+                reason: format!("sample rate {sample_rate} Hz"),
+            });
+        }
+        let channels = params.channels.map_or(1, |c| c.count()).max(1);
+        let duration = params
+            .n_frames
+            .map(|frames| Duration::from_secs_f64(frames as f64 / f64::from(sample_rate)));
+        let resampler = if sample_rate == OUTPUT_RATE {
+            None
+        } else {
+            Some(
+                FftFixedIn::<f32>::new(
+                    sample_rate as usize,
+                    OUTPUT_RATE as usize,
+                    RESAMPLER_CHUNK,
+                    2,
+                    1,
+                )
+                .map_err(|e| DecodeError::Malformed {
+                    reason: format!("cannot resample {sample_rate} Hz: {e}"),
+                })?,
+            )
+        };
+        let delay = resampler.as_ref().map_or(0, |r| r.output_delay());
+        Ok(Decoder {
+            format,
+            decoder,
+            track_id,
+            info: SourceInfo {
+                codec: codec_name,
+                sample_rate,
+                channels,
+                duration,
+            },
+            pending: Vec::new(),
+            resampler,
+            delay,
+            frames_in: 0,
+            frames_out: 0,
+            done: false,
+        })
+    }
+
+    /// What the input is.
+    pub fn info(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    /// The next chunk of 16 kHz mono PCM, or `None` at the end of the audio.
+    pub fn next_chunk(&mut self) -> Result<Option<Vec<i16>>, DecodeError> {
+        loop {
+            if let Some(chunk) = self.take_ready()? {
+                return Ok(Some(chunk));
+            }
+            if self.done {
+                return self.flush();
+            }
+            self.decode_packet()?;
+        }
+    }
+
+    /// Decodes one more packet into `pending` (mono), or marks the end.
+    fn decode_packet(&mut self) -> Result<(), DecodeError> {
+        let mut bad_packets = 0usize;
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(p) => p,
+                Err(SymphoniaError::IoError(e))
+                    if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    self.done = true;
+                    return Ok(());
+                }
+                Err(SymphoniaError::ResetRequired) => {
+                    self.done = true;
+                    return Ok(());
+                }
+                Err(e) => return Err(classify(e, "cannot read the next packet")),
+            };
+            if packet.track_id() != self.track_id {
+                continue;
+            }
+            match self.decoder.decode(&packet) {
+                Ok(decoded) => {
+                    let spec = *decoded.spec();
+                    let channels = spec.channels.count().max(1);
+                    let mut buffer = SampleBuffer::<f32>::new(decoded.capacity() as u64, spec);
+                    buffer.copy_interleaved_ref(decoded);
+                    let scale = 1.0 / channels as f32;
+                    self.pending.extend(
+                        buffer
+                            .samples()
+                            .chunks_exact(channels)
+                            .map(|frame| frame.iter().sum::<f32>() * scale),
+                    );
+                    return Ok(());
+                }
+                Err(SymphoniaError::DecodeError(reason)) => {
+                    bad_packets += 1;
+                    if bad_packets >= MAX_BAD_PACKETS {
+                        return Err(DecodeError::Malformed {
+                            reason: format!(
+                                "{bad_packets} packets in a row do not decode: {reason}"
+                            ),
+                        });
+                    }
+                }
+                Err(e) => return Err(classify(e, "cannot decode a packet")),
+            }
+        }
+    }
+
+    /// Output from what is pending, when there is enough of it.
+    fn take_ready(&mut self) -> Result<Option<Vec<i16>>, DecodeError> {
+        let Some(resampler) = self.resampler.as_mut() else {
+            if self.pending.is_empty() {
+                return Ok(None);
+            }
+            let out = self.pending.drain(..).map(to_i16).collect();
+            return Ok(Some(out));
+        };
+        let needed = resampler.input_frames_next();
+        if self.pending.len() < needed {
+            return Ok(None);
+        }
+        let input: Vec<f32> = self.pending.drain(..needed).collect();
+        let output = resampler
+            .process(&[input], None)
+            .map_err(|e| DecodeError::Malformed {
+                reason: format!("resampling failed: {e}"),
+            })?;
+        self.frames_in += needed as u64;
+        Ok(Some(
+            self.emit(output.into_iter().next().unwrap_or_default()),
+        ))
+    }
+
+    /// At the end: what is left in the resampler, trimmed to the input's exact length.
+    fn flush(&mut self) -> Result<Option<Vec<i16>>, DecodeError> {
+        let Some(resampler) = self.resampler.as_mut() else {
+            return Ok(None);
+        };
+        let rate_in = u64::from(self.info.sample_rate);
+        let expected =
+            (self.frames_in + self.pending.len() as u64) * u64::from(OUTPUT_RATE) / rate_in;
+        if self.frames_out >= expected {
+            return Ok(None);
+        }
+        let input: Vec<f32> = std::mem::take(&mut self.pending);
+        let output = if input.is_empty() {
+            resampler.process_partial::<Vec<f32>>(None, None)
+        } else {
+            resampler.process_partial(Some(std::slice::from_ref(&input)), None)
+        }
+        .map_err(|e| DecodeError::Malformed {
+            reason: format!("resampling failed: {e}"),
+        })?;
+        self.frames_in += input.len() as u64;
+        let mut out = self.emit(output.into_iter().next().unwrap_or_default());
+        let before = self.frames_out - out.len() as u64;
+        let room = expected.saturating_sub(before);
+        out.truncate(usize::try_from(room).unwrap_or(usize::MAX));
+        self.frames_out = before + out.len() as u64;
+        if out.is_empty() {
+            // Nothing came out although some is expected: the resampler holds no more.
+            self.frames_out = expected;
+            return Ok(None);
+        }
+        Ok(Some(out))
+    }
+
+    /// Converts resampler output, dropping the resampler's delay at the start.
+    fn emit(&mut self, samples: Vec<f32>) -> Vec<i16> {
+        let skip = self.delay.min(samples.len());
+        self.delay -= skip;
+        let out: Vec<i16> = samples[skip..].iter().copied().map(to_i16).collect();
+        self.frames_out += out.len() as u64;
+        out
+    }
+}
+
+fn to_i16(x: f32) -> i16 {
+    (x * 32_768.0).round().clamp(-32_768.0, 32_767.0) as i16
+}
+
+/// Maps a symphonia error to ours.
+fn classify(e: SymphoniaError, context: &str) -> DecodeError {
+    match e {
+        SymphoniaError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            DecodeError::Malformed {
+                reason: format!("{context}: the file ends too early"),
+            }
+        }
+        SymphoniaError::IoError(io) => DecodeError::Io(io),
+        SymphoniaError::Unsupported(what) => DecodeError::Unsupported {
+            what: format!("{context}: {what}"),
+        },
+        SymphoniaError::DecodeError(reason) => DecodeError::Malformed {
+            reason: format!("{context}: {reason}"),
+        },
+        SymphoniaError::SeekError(_) | SymphoniaError::ResetRequired => DecodeError::Malformed {
+            reason: context.to_owned(),
+        },
+        SymphoniaError::LimitError(what) => DecodeError::Malformed {
+            reason: format!("{context}: {what}"),
+        },
+    }
+}
+
+/// A name for a codec symphonia recognised but cannot decode (Opus in Ogg, for one).
+fn unsupported_codec_name(params: &symphonia::core::codecs::CodecParameters) -> String {
+    use symphonia::core::codecs::{CODEC_TYPE_OPUS, CODEC_TYPE_SPEEX, CODEC_TYPE_WAVPACK};
+    match params.codec {
+        c if c == CODEC_TYPE_OPUS => "Opus".into(),
+        c if c == CODEC_TYPE_SPEEX => "Speex".into(),
+        c if c == CODEC_TYPE_WAVPACK => "WavPack".into(),
+        c => format!("codec {c}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A WAV file in memory.
+    fn wav(rate: u32, channels: u16, frames: &[Vec<i16>]) -> Vec<u8> {
+        let spec = hound::WavSpec {
+            channels,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut cursor = std::io::Cursor::new(Vec::new());
+        let mut writer = hound::WavWriter::new(&mut cursor, spec).expect("writer");
+        for frame in frames {
+            for &s in frame {
+                writer.write_sample(s).expect("sample");
+            }
+        }
+        writer.finalize().expect("finalize");
+        cursor.into_inner()
+    }
+
+    fn decode_all(bytes: Vec<u8>, ext: &str) -> Result<(SourceInfo, Vec<i16>), DecodeError> {
+        let mut d = Decoder::open(std::io::Cursor::new(bytes), Some(ext))?;
+        let mut out = Vec::new();
+        while let Some(chunk) = d.next_chunk()? {
+            out.extend(chunk);
+        }
+        Ok((d.info().clone(), out))
+    }
+
+    fn sine(rate: u32, hz: f64, seconds: f64, amplitude: f64) -> Vec<i16> {
+        let n = (f64::from(rate) * seconds) as usize;
+        (0..n)
+            .map(|i| {
+                let t = i as f64 / f64::from(rate);
+                (amplitude * (2.0 * std::f64::consts::PI * hz * t).sin() * 32_767.0) as i16
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sixteen_khz_mono_passes_through_exactly() {
+        let samples = sine(16_000, 440.0, 0.5, 0.5);
+        let frames: Vec<Vec<i16>> = samples.iter().map(|&s| vec![s]).collect();
+        let (info, out) = decode_all(wav(16_000, 1, &frames), "wav").expect("decodes");
+        assert_eq!((info.sample_rate, info.channels), (16_000, 1));
+        assert_eq!(out, samples);
+    }
+
+    #[test]
+    fn stereo_48k_is_mixed_down_and_resampled_to_the_right_length_and_pitch() {
+        let left = sine(48_000, 440.0, 2.0, 0.4);
+        let frames: Vec<Vec<i16>> = left.iter().map(|&s| vec![s, s]).collect();
+        let (info, out) = decode_all(wav(48_000, 2, &frames), "wav").expect("decodes");
+        assert_eq!((info.sample_rate, info.channels), (48_000, 2));
+        assert_eq!(out.len(), 32_000, "2 s at 16 kHz");
+        // Zero crossings of a 440 Hz tone over the middle second: about 880.
+        let middle = &out[8_000..24_000];
+        let crossings = middle
+            .windows(2)
+            .filter(|w| (w[0] < 0) != (w[1] < 0))
+            .count();
+        assert!((870..=890).contains(&crossings), "{crossings}");
+        let peak = middle.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+        assert!((12_000..=14_500).contains(&peak), "{peak}");
+    }
+
+    #[test]
+    fn a_tone_above_8_khz_does_not_alias_into_the_output() {
+        let tone = sine(44_100, 10_000.0, 1.0, 0.5);
+        let frames: Vec<Vec<i16>> = tone.iter().map(|&s| vec![s]).collect();
+        let (_, out) = decode_all(wav(44_100, 1, &frames), "wav").expect("decodes");
+        let rms = (out[2_000..14_000]
+            .iter()
+            .map(|&s| f64::from(s).powi(2))
+            .sum::<f64>()
+            / 12_000.0)
+            .sqrt();
+        // A linear interpolator would fold 10 kHz to 6 kHz at nearly full level (~11 500 RMS).
+        assert!(rms < 200.0, "aliased energy: RMS {rms}");
+    }
+
+    #[test]
+    fn garbage_and_truncated_input_are_errors_not_panics() {
+        for bytes in [
+            Vec::new(),
+            b"not audio at all".to_vec(),
+            b"RIFF\x24\x00\x00\x00WAVEfmt ".to_vec(),
+            vec![0xFF; 4096],
+        ] {
+            let result = decode_all(bytes.clone(), "wav");
+            assert!(
+                result.is_err() || result.as_ref().is_ok_and(|(_, out)| out.is_empty()),
+                "{bytes:?}"
+            );
+        }
+        let mut truncated = wav(16_000, 1, &vec![vec![1000i16]; 1000]);
+        truncated.truncate(100);
+        let _ = decode_all(truncated, "wav");
+    }
+}

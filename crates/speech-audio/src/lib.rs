@@ -1,0 +1,37 @@
+//! Real-world audio for speech services: decode what people record (WAV of any PCM width, IEEE float,
+//! A-law and µ-law; MP3; FLAC; Ogg/Vorbis; AAC in M4A/MP4), mix it down to one channel, resample it to
+//! 16 kHz with a band-limited resampler, and cut it into segments at the speaker's pauses.
+//!
+//! No protocol knowledge and no IO beyond [`std::io::Read`]: the client crates put these pieces in front of
+//! the speech services.
+//!
+//! - [`decode`]: [`decode::Decoder`] hands out 16 kHz mono 16-bit PCM chunk by chunk, in constant memory,
+//!   whatever the length of the recording;
+//! - [`segment`]: [`segment::Segmenter`] cuts 16 kHz speech into utterances of bounded length, each with its
+//!   start in the recording.
+//!
+//! ```no_run
+//! use speech_audio::decode::Decoder;
+//! use speech_audio::segment::Segmenter;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let file = std::fs::File::open("meeting.mp3")?;
+//! let mut decoder = Decoder::open_file(file, Some("mp3"))?;
+//! let mut segmenter = Segmenter::new();
+//! let mut segments = Vec::new();
+//! while let Some(pcm) = decoder.next_chunk()? {
+//!     segmenter.push(&pcm);
+//!     while let Some(segment) = segmenter.pop() {
+//!         segments.push(segment);
+//!     }
+//! }
+//! segments.extend(segmenter.finish());
+//! for s in &segments {
+//!     println!("{:?} + {:?}", s.offset(), s.duration());
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod decode;
+pub mod segment;
