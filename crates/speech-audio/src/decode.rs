@@ -80,6 +80,72 @@ impl From<std::io::Error> for DecodeError {
     }
 }
 
+/// Where a recording comes from.
+pub enum Source {
+    /// A file (seekable; its extension is the format hint).
+    File(std::path::PathBuf),
+    /// Any reader, with an optional format hint (a file extension such as `"mp3"`).
+    Reader {
+        /// The bytes.
+        reader: Box<dyn Read + Send + Sync>,
+        /// The format hint.
+        extension: Option<String>,
+    },
+}
+
+impl Source {
+    /// A reader with a format hint.
+    pub fn reader(reader: impl Read + Send + Sync + 'static, extension: Option<&str>) -> Source {
+        Source::Reader {
+            reader: Box::new(reader),
+            extension: extension.map(str::to_owned),
+        }
+    }
+
+    /// Opens the source for decoding.
+    pub fn open(self) -> Result<Decoder, DecodeError> {
+        match self {
+            Source::File(path) => {
+                let extension = path.extension().map(|e| e.to_string_lossy().into_owned());
+                let file = std::fs::File::open(&path)?;
+                Decoder::open_file(file, extension.as_deref())
+            }
+            Source::Reader { reader, extension } => Decoder::open(reader, extension.as_deref()),
+        }
+    }
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::File(path) => f.debug_tuple("File").field(path).finish(),
+            Source::Reader { extension, .. } => f
+                .debug_struct("Reader")
+                .field("extension", extension)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+impl From<std::path::PathBuf> for Source {
+    fn from(path: std::path::PathBuf) -> Source {
+        Source::File(path)
+    }
+}
+
+impl From<&std::path::Path> for Source {
+    fn from(path: &std::path::Path) -> Source {
+        Source::File(path.to_path_buf())
+    }
+}
+
+impl From<&str> for Source {
+    /// A file path.
+    fn from(path: &str) -> Source {
+        Source::File(path.into())
+    }
+}
+
 /// What the input is, as the decoder found it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceInfo {

@@ -66,7 +66,9 @@ mod body;
 mod client;
 mod clock;
 mod error;
+mod transcribe;
 
+pub use speech_audio;
 pub use speech_proto;
 
 pub use body::SynthesisStream;

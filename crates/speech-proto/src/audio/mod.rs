@@ -398,6 +398,42 @@ impl WavHeaderParser {
     }
 }
 
+/// A canonical 44-byte WAV header for `data_len` bytes of 16-bit mono PCM at `sample_rate` (what the
+/// short-audio API takes at 16 000 Hz). `data_len` above `u32::MAX - 36` is clamped (such a file cannot be
+/// described by a RIFF header).
+pub fn pcm16_mono_wav_header(sample_rate: u32, data_len: u64) -> [u8; 44] {
+    let data_len = u32::try_from(data_len)
+        .unwrap_or(u32::MAX)
+        .min(u32::MAX - 36);
+    let mut h = [0u8; 44];
+    h[0..4].copy_from_slice(b"RIFF");
+    h[4..8].copy_from_slice(&(36 + data_len).to_le_bytes());
+    h[8..16].copy_from_slice(b"WAVEfmt ");
+    h[16..20].copy_from_slice(&16u32.to_le_bytes());
+    h[20..22].copy_from_slice(&1u16.to_le_bytes()); // PCM
+    h[22..24].copy_from_slice(&1u16.to_le_bytes()); // mono
+    h[24..28].copy_from_slice(&sample_rate.to_le_bytes());
+    h[28..32].copy_from_slice(&sample_rate.saturating_mul(2).to_le_bytes());
+    h[32..34].copy_from_slice(&2u16.to_le_bytes()); // block align
+    h[34..36].copy_from_slice(&16u16.to_le_bytes()); // bits per sample
+    h[36..40].copy_from_slice(b"data");
+    h[40..44].copy_from_slice(&data_len.to_le_bytes());
+    h
+}
+
+/// A whole WAV file (canonical header, then the samples little-endian) of 16-bit mono PCM.
+pub fn pcm16_mono_wav(sample_rate: u32, samples: &[i16]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(44 + samples.len() * 2);
+    out.extend_from_slice(&pcm16_mono_wav_header(
+        sample_rate,
+        samples.len() as u64 * 2,
+    ));
+    for s in samples {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    out
+}
+
 /// Parse a whole WAV header from one buffer: a convenience over [`WavHeaderParser`] for a file already in
 /// memory. Returns `Ok(None)` when the buffer ends before the `data` chunk header.
 ///
@@ -1001,6 +1037,28 @@ pub fn __fuzz_wav_header(data: &[u8]) {
             meter.push(rest);
             let _ = meter.problem(LEADING_SILENCE_WARNING);
         }
+    }
+}
+
+#[cfg(test)]
+mod wav_writer_tests {
+    use super::*;
+
+    #[test]
+    fn written_wav_parses_back_as_the_canonical_format() {
+        let wav = pcm16_mono_wav(16_000, &[1, -2, 3]);
+        assert_eq!(wav.len(), 50);
+        let header = parse_wav_header(&wav)
+            .expect("a valid header")
+            .expect("a complete header");
+        assert_eq!(header.format.sample_rate, 16_000);
+        assert_eq!(header.format.channels, 1);
+        assert_eq!(header.format.bits_per_sample, 16);
+        assert_eq!(&wav[44..], &[1, 0, 0xFE, 0xFF, 3, 0]);
+        assert_eq!(
+            &pcm16_mono_wav_header(8_000, u64::MAX)[40..44],
+            &(u32::MAX - 36).to_le_bytes()
+        );
     }
 }
 

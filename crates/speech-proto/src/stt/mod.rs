@@ -4,7 +4,9 @@
 //! Each speech-to-text service gets its own module here (fast transcription and streaming recognition come
 //! next), so that their requests, parsers and limits live together.
 
+pub mod segmented;
 pub mod short;
 pub mod transcript;
 
+pub use segmented::{Progress, TranscribeOptions};
 pub use transcript::{Cue, CueLimits, Phrase, TimedWord, Transcript};
