@@ -27,6 +27,9 @@ pub enum Error {
     },
     /// Reading the caller's audio (a reader or a stream) failed.
     Io(io::Error),
+    /// The recording given to [`Client::transcribe`](crate::Client::transcribe) could not be decoded: a
+    /// format none of the decoders knows, or a damaged file.
+    Decode(speech_audio::decode::DecodeError),
     /// The client could not be built from its settings (no runtime, an unusable certificate).
     Config(String),
 }
@@ -40,7 +43,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Config(_) => ErrorKind::Usage,
-            Error::Io(_) => ErrorKind::InvalidInput,
+            Error::Io(_) | Error::Decode(_) => ErrorKind::InvalidInput,
             Error::Transport { .. } => ErrorKind::Network,
             Error::Proto(e) => e.kind(),
         }
@@ -60,7 +63,7 @@ impl Error {
         match self {
             Error::Proto(e) => e.is_retryable(),
             Error::Transport { failure, .. } => failure.can_pass(),
-            Error::Io(_) | Error::Config(_) => false,
+            Error::Io(_) | Error::Decode(_) | Error::Config(_) => false,
         }
     }
 
@@ -101,6 +104,7 @@ impl fmt::Display for Error {
             Error::Proto(e) => e.fmt(f),
             Error::Transport { source, failure } => write!(f, "{failure}: {source}"),
             Error::Io(e) => write!(f, "could not read the audio: {e}"),
+            Error::Decode(e) => e.fmt(f),
             Error::Config(msg) => write!(f, "invalid client settings: {msg}"),
         }
     }
@@ -112,6 +116,7 @@ impl StdError for Error {
             Error::Proto(e) => Some(e),
             Error::Transport { source, .. } => Some(&**source),
             Error::Io(e) => Some(e),
+            Error::Decode(e) => Some(e),
             Error::Config(_) => None,
         }
     }

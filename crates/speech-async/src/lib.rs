@@ -76,9 +76,11 @@ mod client;
 mod clock;
 mod error;
 pub mod runtime;
+mod transcribe;
 mod transport;
 pub mod unversioned;
 
+pub use speech_audio;
 pub use speech_proto;
 
 pub use body::SynthesisStream;

@@ -18,7 +18,11 @@
 //! the guard.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::decode::{DecodeError, Decoder};
 
 /// Samples per second the segmenter works at.
 pub const SAMPLE_RATE: u32 = 16_000;
@@ -366,6 +370,81 @@ impl<V: Vad> Segmenter<V> {
             .rev()
             .collect();
         self.ready.push_back(Segment { start, samples });
+    }
+}
+
+/// A recording decoded and cut into segments, as an iterator that decodes only as far as the next segment
+/// needs (so it can run on a blocking thread and feed a bounded queue).
+pub struct Segments<V: Vad = EarshotVad> {
+    decoder: Decoder,
+    segmenter: Segmenter<V>,
+    ready: VecDeque<Segment>,
+    finished: bool,
+    decoded: Arc<AtomicU64>,
+}
+
+impl<V: Vad> Segments<V> {
+    /// Segments of what `decoder` decodes, cut by `segmenter`.
+    pub fn new(decoder: Decoder, segmenter: Segmenter<V>) -> Self {
+        Segments {
+            decoder,
+            segmenter,
+            ready: VecDeque::new(),
+            finished: false,
+            decoded: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// A counter of the samples (at 16 kHz) decoded so far, readable from another thread while the iterator
+    /// runs.
+    pub fn decoded_samples(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.decoded)
+    }
+
+    /// The recording's length, when its container says.
+    pub fn total(&self) -> Option<Duration> {
+        self.decoder.info().duration
+    }
+}
+
+impl<V: Vad> Iterator for Segments<V> {
+    type Item = Result<Segment, DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(segment) = self.ready.pop_front() {
+                return Some(Ok(segment));
+            }
+            if self.finished {
+                return None;
+            }
+            match self.decoder.next_chunk() {
+                Ok(Some(pcm)) => {
+                    self.decoded.fetch_add(pcm.len() as u64, Ordering::Relaxed);
+                    self.segmenter.push(&pcm);
+                    while let Some(segment) = self.segmenter.pop() {
+                        self.ready.push_back(segment);
+                    }
+                }
+                Ok(None) => {
+                    self.finished = true;
+                    self.ready.extend(self.segmenter.finish());
+                }
+                Err(e) => {
+                    self.finished = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}
+
+impl<V: Vad> std::fmt::Debug for Segments<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Segments")
+            .field("decoder", &self.decoder)
+            .field("finished", &self.finished)
+            .finish_non_exhaustive()
     }
 }
 

@@ -64,6 +64,7 @@
 pub mod codec;
 pub mod engine;
 pub mod engines;
+pub mod fixtures;
 pub mod ssml;
 pub mod text;
 pub mod voices;

@@ -10,9 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
-use speech_emulator::engine::{SynthesisInput, Synthesizer, Transcript};
+use speech_emulator::engine::Transcript;
 use speech_emulator::engines::scripted::ScriptedRecognizer;
-use speech_emulator::engines::system_tts::SystemTts;
 use speech_ureq::speech_proto::recognize::{RecognitionRequest, RecognitionStatus};
 use speech_ureq::speech_proto::stt::{Progress, TranscribeOptions};
 use speech_ureq::{Error, ErrorKind};
@@ -28,37 +27,12 @@ const SCRIPT: &[(f64, &str)] = &[
 
 /// The script spoken by flite at 16 kHz, with 1 s of silence at the end, and where each sentence starts.
 fn spoken() -> (Vec<i16>, Vec<Duration>) {
-    let tts = SystemTts::detect().unwrap_or_else(|e| panic!("{e} (run scripts/setup.sh)"));
-    assert!(
-        tts.flite().is_some(),
-        "flite is missing: run scripts/setup.sh"
-    );
-    let mut audio = Vec::new();
-    let mut starts = Vec::new();
-    for (pause, text) in SCRIPT {
-        audio.extend(std::iter::repeat_n(0i16, (pause * 16_000.0) as usize));
-        let pcm = tts
-            .synthesize(SynthesisInput {
-                text,
-                locale: "en-US",
-                engine_voice: "slt",
-                rate: 1.0,
-            })
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(pcm.sample_rate, 16_000);
-        // Where the voice starts: flite's own leading silence is part of the sentence's audio.
-        let lead = pcm
-            .samples
-            .iter()
-            .position(|s| s.unsigned_abs() > 500)
-            .unwrap_or(0);
-        starts.push(Duration::from_secs_f64(
-            (audio.len() + lead) as f64 / 16_000.0,
-        ));
-        audio.extend(pcm.samples);
-    }
-    audio.extend(std::iter::repeat_n(0i16, 16_000));
-    (audio, starts)
+    let script: Vec<(Duration, &str)> = SCRIPT
+        .iter()
+        .map(|(pause, text)| (Duration::from_secs_f64(*pause), *text))
+        .collect();
+    let spoken = speech_emulator::fixtures::speak(&script).unwrap_or_else(|e| panic!("{e}"));
+    (spoken.samples, spoken.starts)
 }
 
 /// The audio as a 48 kHz stereo WAV file (each sample repeated three times, both channels alike).

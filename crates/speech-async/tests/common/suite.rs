@@ -444,6 +444,80 @@ pub fn connections_are_reused(flavor: &impl Flavor) {
     );
 }
 
+/// `transcribe`: a 48 kHz stereo WAV with three spoken sentences between pauses is decoded (on the blocking
+/// pool), cut at its pauses, recognized two segments at a time and stitched onto its timeline in order.
+pub fn a_recording_is_cut_at_pauses_and_stitched(flavor: &impl Flavor) {
+    use speech_async::speech_proto::stt::TranscribeOptions;
+    use speech_emulator::engine::Transcript;
+    use speech_emulator::engines::scripted::ScriptedRecognizer;
+
+    let script = [
+        (Duration::from_millis(800), "The first sentence is short."),
+        (
+            Duration::from_millis(1_500),
+            "Then a second one follows after a pause.",
+        ),
+        (
+            Duration::from_millis(2_000),
+            "And the third one ends the recording.",
+        ),
+    ];
+    let spoken = speech_emulator::fixtures::speak(&script).unwrap_or_else(|e| panic!("{e}"));
+    let dir = std::env::temp_dir().join(format!("speech-async-transcribe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!(
+        "{}.wav",
+        std::any::type_name_of_val(flavor).replace("::", "_")
+    ));
+    // 48 kHz stereo: each sample three times, on both channels.
+    let stereo: Vec<i16> = spoken.samples.iter().flat_map(|&s| [s; 6]).collect();
+    std::fs::write(&path, wav_with(&stereo, 48_000, 2)).unwrap();
+
+    let recognizer = Arc::new(ScriptedRecognizer::new());
+    recognizer.set_default(Transcript::Text {
+        text: "Heard.".into(),
+        confidence: 0.9,
+    });
+    let emu = emulator_builder()
+        .recognizer(recognizer)
+        .start_blocking()
+        .unwrap();
+    let client = client_builder(flavor, &emu).build().unwrap();
+    let options = TranscribeOptions::new(RecognitionRequest::new("en-US")).concurrency(2);
+    let reports = Mutex::new(0usize);
+    let transcript = flavor
+        .block_on(
+            client.transcribe_with_progress(path.as_path(), &options, |_| {
+                *reports.lock().unwrap() += 1;
+            }),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(seen(&emu, STT_PATH).len(), 3);
+    assert_eq!(transcript.text(), "Heard. Heard. Heard.");
+    for (phrase, start) in transcript.phrases.iter().zip(&spoken.starts) {
+        assert!(
+            phrase.offset.abs_diff(*start) <= Duration::from_millis(500),
+            "a sentence at {start:?}, its phrase at {:?}",
+            phrase.offset
+        );
+    }
+    let length = transcript.duration.expect("length");
+    assert!(length.abs_diff(spoken.duration()) < Duration::from_millis(20));
+    assert!(*reports.lock().unwrap() >= 3);
+
+    // Not audio: a decoding error, and nothing is sent.
+    let text = dir.join("notes.txt");
+    std::fs::write(&text, "not audio").unwrap();
+    let err = flavor
+        .block_on(client.transcribe(text.as_path(), &options))
+        .expect_err("text is not audio");
+    assert!(matches!(err, Error::Decode(_)), "{err:?}");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let _ = std::fs::remove_file(&text);
+    assert_eq!(seen(&emu, STT_PATH).len(), 3);
+}
+
 /// Instantiate every scenario as a `#[test]` for one flavor.
 #[macro_export]
 macro_rules! suite {
@@ -483,6 +557,10 @@ macro_rules! suite {
         #[test]
         fn a_reset_mid_upload_resends_bytes_but_not_a_stream() {
             common::suite::a_reset_mid_upload_resends_bytes_but_not_a_stream(&$flavor);
+        }
+        #[test]
+        fn a_recording_is_cut_at_pauses_and_stitched() {
+            common::suite::a_recording_is_cut_at_pauses_and_stitched(&$flavor);
         }
         #[test]
         fn a_truncated_synthesis_is_an_error() {
