@@ -106,11 +106,15 @@ pub(crate) enum OutputArg {
     Text,
     /// For programs.
     Json,
+    /// SubRip subtitles (`transcribe` only; other commands print text).
+    Srt,
+    /// WebVTT subtitles (`transcribe` only; other commands print text).
+    Vtt,
 }
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Transcribe WAV (16 kHz, 16-bit, mono PCM) or Ogg/Opus files of up to 60 s each.
+    /// Transcribe audio files of any length: WAV, MP3, FLAC, Ogg (Vorbis; Opus up to 60 s), AAC/M4A.
     Transcribe(TranscribeArgs),
     /// Speak text (or an SSML file) and write the audio to a file or stdout.
     Synthesize(SynthesizeArgs),
@@ -144,9 +148,14 @@ pub(crate) struct TranscribeArgs {
     /// Files transcribed at once (default: min(4, number of files)).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub(crate) jobs: Option<u16>,
-    /// Skip the check of the audio format before upload (send the bytes as they are).
+    /// Send each file's bytes as they are, in one request (no check, no decoding, no cutting: the service
+    /// hears at most 60 s).
     #[arg(long)]
     pub(crate) force: bool,
+    /// Where `--output srt|vtt` writes `<name>.srt` / `<name>.vtt` when several files are given (default: the
+    /// current directory). With one file the subtitles go to stdout.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) output_dir: Option<PathBuf>,
 }
 
 /// `--format` of `transcribe`.

@@ -185,18 +185,36 @@ fn transcribe_no_match_is_a_result_with_a_hint() {
 }
 
 #[test]
-fn transcribe_wrong_format_is_refused_before_upload_exit_4_and_force_sends_it() {
+fn transcribe_decodes_other_formats_and_force_sends_them_as_they_are() {
     let emu = emulator();
     let dir = tempfile::tempdir().unwrap();
+    // 1 s of a tone, 44.1 kHz stereo: decoded and resampled; whatever the voice-activity detector makes of
+    // a tone, every request carries 16 kHz mono PCM and the answer covers the file's timeline.
     let wav = cd_wav(dir.path(), "cd.wav");
-    let r = run(&mut speech_at(&emu, &["transcribe", wav.to_str().unwrap()]));
-    assert_eq!(r.code, 4, "{r:?}");
-    assert!(r.stderr.contains("44100 Hz"), "{r:?}");
-    assert!(r.stderr.contains("sox"), "{r:?}");
-    assert_eq!(recognition_requests(&emu), 0, "nothing was uploaded");
+    let r = run(&mut speech_at(
+        &emu,
+        &["transcribe", "--output", "json", wav.to_str().unwrap()],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    let line = &json_lines(&r.stdout)[0];
+    let length = line["duration_s"].as_f64().expect("duration_s");
+    assert!((length - 1.0).abs() < 0.01, "{line}");
+    assert!(line["phrases"].is_array(), "{line}");
+    for request in emu
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/cognitiveservices/v1") && r.path.contains("recognition"))
+    {
+        assert_eq!(
+            request.header("content-type"),
+            Some("audio/wav; codecs=audio/pcm; samplerate=16000"),
+            "{request:?}"
+        );
+    }
     r.assert_no_secret();
 
     // --force: sent as it is; the service hears silence.
+    let before = recognition_requests(&emu);
     let r = run(&mut speech_at(
         &emu,
         &[
@@ -209,7 +227,135 @@ fn transcribe_wrong_format_is_refused_before_upload_exit_4_and_force_sends_it() 
     ));
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(json_lines(&r.stdout)[0]["status"], "InitialSilenceTimeout");
-    assert_eq!(recognition_requests(&emu), 1);
+    assert_eq!(recognition_requests(&emu), before + 1);
+}
+
+/// Three spoken sentences between pauses, as a 24 kHz WAV (not what the service takes, so it is decoded and
+/// cut), and where each sentence starts.
+fn spoken_wav(dir: &std::path::Path, name: &str) -> (std::path::PathBuf, Vec<std::time::Duration>) {
+    use std::time::Duration;
+    let spoken = speech_emulator::fixtures::speak(&[
+        (Duration::from_millis(700), "Good morning everyone."),
+        (Duration::from_millis(1_200), "Let us begin the meeting."),
+        (Duration::from_millis(1_600), "Thank you for coming."),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    // 16 kHz → 24 kHz by repeating every other sample (crude, but speech stays speech).
+    let upsampled: Vec<i16> = spoken
+        .samples
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &s)| if i % 2 == 0 { vec![s, s] } else { vec![s] })
+        .collect();
+    let path = dir.join(name);
+    write_wav(&path, 24_000, 1, &upsampled);
+    (path, spoken.starts)
+}
+
+/// Parses an SRT document strictly: numbered from 1, `HH:MM:SS,mmm --> HH:MM:SS,mmm`, times increasing
+/// without overlap, 1–2 lines of at most 42 characters, a blank line after each cue.
+fn strict_srt(doc: &str) -> Vec<(f64, f64, String)> {
+    let seconds = |t: &str| -> f64 {
+        let (hms, ms) = t
+            .split_once(',')
+            .unwrap_or_else(|| panic!("bad time {t:?}"));
+        let parts: Vec<f64> = hms.split(':').map(|p| p.parse().unwrap()).collect();
+        assert_eq!(parts.len(), 3, "{t:?}");
+        assert_eq!(ms.len(), 3, "{t:?}");
+        parts[0] * 3600.0 + parts[1] * 60.0 + parts[2] + ms.parse::<f64>().unwrap() / 1000.0
+    };
+    let mut cues = Vec::new();
+    let mut previous_end = 0.0;
+    for (i, block) in doc.split("\n\n").filter(|b| !b.is_empty()).enumerate() {
+        let lines: Vec<&str> = block.lines().collect();
+        assert_eq!(lines[0], (i + 1).to_string(), "{block:?}");
+        let (start, end) = lines[1]
+            .split_once(" --> ")
+            .unwrap_or_else(|| panic!("{block:?}"));
+        let (start, end) = (seconds(start), seconds(end));
+        assert!(start >= previous_end && end > start, "{block:?}");
+        previous_end = end;
+        let text = &lines[2..];
+        assert!((1..=2).contains(&text.len()), "{block:?}");
+        assert!(text.iter().all(|l| l.chars().count() <= 42), "{block:?}");
+        cues.push((start, end, text.join(" ")));
+    }
+    assert!(doc.ends_with("\n\n") || doc.is_empty(), "{doc:?}");
+    cues
+}
+
+#[test]
+fn transcribe_writes_subtitles_on_the_recordings_timeline() {
+    use speech_emulator::engine::Transcript;
+    use speech_emulator::engines::scripted::ScriptedRecognizer;
+    let recognizer = std::sync::Arc::new(ScriptedRecognizer::new());
+    recognizer.set_default(Transcript::Text {
+        text: "Heard that.".into(),
+        confidence: 0.9,
+    });
+    let emu = speech_emulator::Emulator::builder()
+        .key(KEY)
+        .recognizer(recognizer)
+        .start_blocking()
+        .expect("the emulator starts");
+    let dir = tempfile::tempdir().unwrap();
+    let (wav, starts) = spoken_wav(dir.path(), "meeting.wav");
+
+    let r = run(&mut speech_at(
+        &emu,
+        &["transcribe", "--output", "srt", wav.to_str().unwrap()],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    let cues = strict_srt(&r.stdout);
+    assert_eq!(cues.len(), 3, "{}", r.stdout);
+    for ((start, _, text), expected) in cues.iter().zip(&starts) {
+        assert_eq!(text, "Heard that.");
+        assert!(
+            (start - expected.as_secs_f64()).abs() <= 0.5,
+            "{start} vs {expected:?}"
+        );
+    }
+
+    // Several files: one .vtt each in --output-dir, their paths on stdout.
+    let copy = dir.path().join("copy.wav");
+    std::fs::copy(&wav, &copy).unwrap();
+    let out = dir.path().join("subs");
+    std::fs::create_dir(&out).unwrap();
+    let r = run(&mut speech_at(
+        &emu,
+        &[
+            "transcribe",
+            "--output",
+            "vtt",
+            "--output-dir",
+            out.to_str().unwrap(),
+            wav.to_str().unwrap(),
+            copy.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    let written: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(written.len(), 2, "{r:?}");
+    for (path, stem) in written.iter().zip(["meeting", "copy"]) {
+        assert!(path.ends_with(&format!("{stem}.vtt")), "{path}");
+        let doc = std::fs::read_to_string(path).unwrap();
+        assert!(doc.starts_with("WEBVTT\n\n00:00:0"), "{doc}");
+        assert_eq!(doc.matches(" --> ").count(), 3, "{doc}");
+    }
+
+    // JSON: the file's length and its phrases.
+    let r = run(&mut speech_at(
+        &emu,
+        &["transcribe", "--output", "json", wav.to_str().unwrap()],
+    ));
+    let line = &json_lines(&r.stdout)[0];
+    assert_eq!(line["status"], "Success");
+    assert_eq!(line["text"], "Heard that. Heard that. Heard that.");
+    assert_eq!(line["phrases"].as_array().map(Vec::len), Some(3), "{line}");
+    assert!(
+        line["duration_s"].as_f64().is_some_and(|d| d > 5.0),
+        "{line}"
+    );
 }
 
 #[test]

@@ -219,7 +219,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &DoctorArgs) -> Result<ExitCode, Fa
         findings.extend(audio_check::inspect(path));
     }
     match global.output {
-        OutputArg::Text => emit(&report::text(&findings)),
+        OutputArg::Text | OutputArg::Srt | OutputArg::Vtt => emit(&report::text(&findings)),
         OutputArg::Json => emit_line(report::json(&findings)),
     }
     Ok(report::exit_code(&findings).map_or(ExitCode::SUCCESS, Code::exit_code))

@@ -119,10 +119,12 @@ pub(crate) fn run(global: &GlobalArgs, args: &TokenArgs) -> Result<ExitCode, Fai
         }
     };
     match (global.output, args.decode) {
-        (OutputArg::Text, false) => emit_line(token.expose_secret()),
+        (OutputArg::Text | OutputArg::Srt | OutputArg::Vtt, false) => {
+            emit_line(token.expose_secret())
+        }
         (OutputArg::Json, false) => emit_line(json!({ "token": token.expose_secret() })),
         (OutputArg::Json, true) => emit_line(decoded(&token)),
-        (OutputArg::Text, true) => emit(&decoded_text(&token)),
+        (OutputArg::Text | OutputArg::Srt | OutputArg::Vtt, true) => emit(&decoded_text(&token)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,11 @@
 //! `speech transcribe FILE...`: files in parallel over one client (one token for the whole run), results in
 //! input order.
+//!
+//! A file that is already what the short-audio API takes (16 kHz mono 16-bit PCM WAV of at most 60 s), an
+//! Ogg file (Opus goes up as it is), and any file with `--force` is sent byte for byte in one request, as
+//! before. Anything else — MP3, FLAC, M4A, WAV of another rate, width or codec, recordings longer than a
+//! minute — is decoded, cut at the speaker's pauses and recognized segment by segment
+//! (`Client::transcribe`), and the answers are stitched onto the file's timeline.
 
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
@@ -9,10 +15,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use speech_proto::audio::{parse_wav_header, WavCodec};
 use speech_proto::recognize::{
     AudioContentType, Mode, Profanity, Recognition, RecognitionRequest, RecognitionStatus,
     ResultFormat,
 };
+use speech_proto::stt::{TranscribeOptions, Transcript};
 use speech_ureq::Client;
 
 use crate::cli::{FormatArg, GlobalArgs, ModeArg, OutputArg, ProfanityArg, TranscribeArgs};
@@ -45,8 +53,52 @@ fn request(args: &TranscribeArgs) -> RecognitionRequest {
     r
 }
 
+/// What one file gave: one answer (sent as it is), or a transcript of its segments.
+enum Heard {
+    /// The file went up in one request.
+    Whole(Recognition),
+    /// The file was decoded and cut into segments.
+    Segmented(Transcript),
+}
+
+impl Heard {
+    /// The answer as a transcript on the file's timeline.
+    fn transcript(&self) -> Transcript {
+        match self {
+            Heard::Segmented(t) => t.clone(),
+            Heard::Whole(r) => {
+                let mut t = Transcript::new(None);
+                t.push_segment(std::time::Duration::ZERO, r);
+                t
+            }
+        }
+    }
+}
+
 /// What happened to one file.
-type Outcome = Result<Recognition, Failure>;
+type Outcome = Result<Heard, Failure>;
+
+/// The longest audio the short-audio API hears in one request.
+const ONE_REQUEST: u64 = 60 * 32_000;
+
+/// Whether the file is a WAV the service takes as it is: 16 kHz mono 16-bit PCM of at most 60 s.
+fn is_service_ready_wav(path: &Path) -> bool {
+    let mut head = Vec::with_capacity(4096);
+    let read = File::open(path).and_then(|f| f.take(64 * 1024).read_to_end(&mut head));
+    if read.is_err() {
+        return true; // the upload reports the error
+    }
+    match parse_wav_header(&head) {
+        Ok(Some(h)) => {
+            h.format.codec == WavCodec::Pcm
+                && h.format.sample_rate == 16_000
+                && h.format.channels == 1
+                && h.format.bits_per_sample == 16
+                && h.data_len.is_some_and(|len| len <= ONE_REQUEST)
+        }
+        _ => false,
+    }
+}
 
 /// Whether the file starts like an Ogg stream (sent as `audio/ogg; codecs=opus`; WAV otherwise).
 fn is_ogg(path: &Path) -> bool {
@@ -56,15 +108,33 @@ fn is_ogg(path: &Path) -> bool {
         .is_ok_and(|()| &magic == b"OggS")
 }
 
-fn transcribe_one(client: &Client, path: &Path, request: &RecognitionRequest) -> Outcome {
+fn transcribe_one(
+    client: &Client,
+    path: &Path,
+    request: &RecognitionRequest,
+    force: bool,
+    progress: &ProgressBar,
+) -> Outcome {
     let name = path.display().to_string();
+    if !force && !is_ogg(path) && !is_service_ready_wav(path) {
+        let options = TranscribeOptions::new(request.clone());
+        return client
+            .transcribe_with_progress(path, &options, |p| {
+                if let Some(total) = p.total {
+                    progress.set_length(total.as_secs().max(1));
+                }
+                progress.set_position(p.recognized.as_secs());
+            })
+            .map(Heard::Segmented)
+            .map_err(|e| Failure::from_client(Some(&name), &e));
+    }
     let result = if is_ogg(path) {
         let request = request.clone().content_type(AudioContentType::OggOpus);
         client.recognize_file(path, &request)
     } else {
         client.recognize_file(path, request)
     };
-    result.map_err(|e| {
+    result.map(Heard::Whole).map_err(|e| {
         let failure = Failure::from_client(Some(&name), &e);
         match e.as_proto() {
             Some(speech_proto::Error::Audio(_) | speech_proto::Error::MalformedWav(_)) => failure
@@ -88,8 +158,18 @@ pub(crate) fn run(global: &GlobalArgs, args: &TranscribeArgs) -> Result<ExitCode
         .min(files.len())
         .max(1);
     let several = files.len() > 1;
-    let detailed = args.format == FormatArg::Detailed;
 
+    // One long file: a bar in seconds of audio recognized; several files: a bar in files.
+    let seconds = if !several && std::io::stderr().is_terminal() {
+        let pb = ProgressBar::new(1);
+        if let Ok(style) = ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} s {msg}")
+        {
+            pb.set_style(style.progress_chars("=> "));
+        }
+        pb
+    } else {
+        ProgressBar::hidden()
+    };
     let progress = if several && std::io::stderr().is_terminal() {
         let pb = ProgressBar::new(files.len() as u64);
         if let Ok(style) =
@@ -108,11 +188,11 @@ pub(crate) fn run(global: &GlobalArgs, args: &TranscribeArgs) -> Result<ExitCode
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let tx = tx.clone();
-            let (next, client, request) = (&next, &session.client, &request);
+            let (next, client, request, seconds) = (&next, &session.client, &request, &seconds);
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(i) else { break };
-                let outcome = transcribe_one(client, path, request);
+                let outcome = transcribe_one(client, path, request, args.force, seconds);
                 if tx.send((i, outcome)).is_err() {
                     break;
                 }
@@ -128,9 +208,9 @@ pub(crate) fn run(global: &GlobalArgs, args: &TranscribeArgs) -> Result<ExitCode
             }
             progress.inc(1);
             while let Some(Some(outcome)) = pending.get_mut(printed).map(Option::take) {
-                let file = files[printed].display().to_string();
-                progress
-                    .suspend(|| print_outcome(global.output, &file, several, detailed, &outcome));
+                let file = &files[printed];
+                seconds.finish_and_clear();
+                progress.suspend(|| print_outcome(global.output, args, file, several, &outcome));
                 if let Err(f) = outcome {
                     first_failure.get_or_insert(f);
                 }
@@ -143,25 +223,67 @@ pub(crate) fn run(global: &GlobalArgs, args: &TranscribeArgs) -> Result<ExitCode
     Ok(first_failure.map_or(ExitCode::SUCCESS, |f| f.code.exit_code()))
 }
 
-fn print_outcome(output: OutputArg, file: &str, several: bool, detailed: bool, outcome: &Outcome) {
+fn print_outcome(
+    output: OutputArg,
+    args: &TranscribeArgs,
+    path: &Path,
+    several: bool,
+    outcome: &Outcome,
+) {
+    let file = path.display().to_string();
+    let detailed = args.format == FormatArg::Detailed;
     let mut stdout = std::io::stdout().lock();
     match outcome {
-        Ok(r) => {
-            if let Some(hint) = r.hint() {
-                let status = r
-                    .status
-                    .as_ref()
-                    .map_or("no RecognitionStatus", RecognitionStatus::as_str);
-                eprintln!("speech: {file}: {status}\n  hint: {hint}");
+        Ok(heard) => {
+            if let Heard::Whole(r) = heard {
+                if let Some(hint) = r.hint() {
+                    let status = r
+                        .status
+                        .as_ref()
+                        .map_or("no RecognitionStatus", RecognitionStatus::as_str);
+                    eprintln!("speech: {file}: {status}\n  hint: {hint}");
+                }
             }
+            let transcript = heard.transcript();
             let _ = match output {
-                OutputArg::Json => writeln!(stdout, "{}", recognition_json(file, r, detailed)),
+                OutputArg::Json => writeln!(
+                    stdout,
+                    "{}",
+                    heard_json(&file, heard, &transcript, detailed)
+                ),
                 OutputArg::Text => {
-                    let text = r.display_text().unwrap_or_default();
+                    let text = transcript.text();
                     if several {
                         writeln!(stdout, "{file}: {text}")
                     } else {
                         writeln!(stdout, "{text}")
+                    }
+                }
+                OutputArg::Srt | OutputArg::Vtt => {
+                    let (document, extension) = if output == OutputArg::Srt {
+                        (transcript.to_srt(), "srt")
+                    } else {
+                        (transcript.to_webvtt(), "vtt")
+                    };
+                    if several {
+                        let dir = args
+                            .output_dir
+                            .clone()
+                            .unwrap_or_else(|| PathBuf::from("."));
+                        let stem = path.file_stem().map_or_else(
+                            || "transcript".into(),
+                            |s| s.to_string_lossy().into_owned(),
+                        );
+                        let target = dir.join(format!("{stem}.{extension}"));
+                        match std::fs::write(&target, document) {
+                            Ok(()) => writeln!(stdout, "{}", target.display()),
+                            Err(e) => {
+                                eprintln!("speech: {file}: cannot write {}: {e}", target.display());
+                                Ok(())
+                            }
+                        }
+                    } else {
+                        write!(stdout, "{document}")
                     }
                 }
             };
@@ -185,4 +307,54 @@ fn print_outcome(output: OutputArg, file: &str, several: bool, detailed: bool, o
         }
     }
     let _ = stdout.flush();
+}
+
+/// The JSON line of one file: the fields of one answer (`status`, `text`, `offset_ms`, `duration_ms`, `nbest`
+/// with `--format detailed`), then `duration_s` (the audio's length, when known) and `phrases` on the file's
+/// timeline. For a segmented file, `status` is `Success` when any phrase has text (`InitialSilenceTimeout`
+/// when no speech was found), `text` joins the phrases, and `offset_ms` / `duration_ms` span them.
+fn heard_json(
+    file: &str,
+    heard: &Heard,
+    transcript: &Transcript,
+    detailed: bool,
+) -> serde_json::Value {
+    let mut line = match heard {
+        Heard::Whole(r) => recognition_json(file, r, detailed),
+        Heard::Segmented(t) => {
+            let spoken: Vec<_> = t.phrases.iter().filter(|p| !p.text.is_empty()).collect();
+            let status = if spoken.is_empty() {
+                // No speech found at all: what the service answers for silence.
+                t.phrases
+                    .first()
+                    .map_or("InitialSilenceTimeout", |p| p.status.as_str())
+            } else {
+                "Success"
+            };
+            let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+            let offset = spoken.first().map(|p| p.offset);
+            let end = spoken.last().map(|p| p.end());
+            let mut line = serde_json::json!({
+                "file": file,
+                "status": status,
+                "text": t.text(),
+                "offset_ms": offset.map(ms),
+                "duration_ms": offset.zip(end).map(|(o, e)| ms(e.saturating_sub(o))),
+            });
+            if detailed {
+                line["nbest"] = serde_json::json!([]);
+            }
+            line
+        }
+    };
+    let rendered = transcript.to_json();
+    line["duration_s"] = rendered
+        .get("duration_s")
+        .cloned()
+        .unwrap_or(serde_json::Value::Null);
+    line["phrases"] = rendered
+        .get("phrases")
+        .cloned()
+        .unwrap_or_else(|| serde_json::json!([]));
+    line
 }

@@ -31,7 +31,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &VoicesArgs) -> Result<ExitCode, Fa
         OutputArg::Json => emit_line(serde_json::Value::Array(
             selected.iter().map(|v| voice_json(v)).collect(),
         )),
-        OutputArg::Text => {
+        OutputArg::Text | OutputArg::Srt | OutputArg::Vtt => {
             if selected.is_empty() {
                 match locale {
                     Some(l) => eprintln!(
