@@ -35,3 +35,32 @@
 
 pub mod decode;
 pub mod segment;
+
+/// Entry points for the fuzz targets (`fuzz/fuzz_targets/`) and the corpus replay test. Not part of the API.
+#[doc(hidden)]
+pub mod __fuzz {
+    use crate::decode::Decoder;
+    use crate::segment::Segmenter;
+
+    /// At most this many output samples are decoded per input (10 minutes at 16 kHz).
+    const MAX_SAMPLES: usize = 16_000 * 600;
+
+    /// Decodes arbitrary bytes to the end (or to the cap) and segments the result: errors are fine, panics
+    /// and runaway allocations are not.
+    pub fn decode(data: &[u8]) {
+        let Ok(mut decoder) = Decoder::open(std::io::Cursor::new(data.to_vec()), None) else {
+            return;
+        };
+        let mut segmenter = Segmenter::new();
+        let mut total = 0usize;
+        while let Ok(Some(chunk)) = decoder.next_chunk() {
+            total += chunk.len();
+            segmenter.push(&chunk);
+            while segmenter.pop().is_some() {}
+            if total > MAX_SAMPLES {
+                break;
+            }
+        }
+        let _ = segmenter.finish();
+    }
+}
