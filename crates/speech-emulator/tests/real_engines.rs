@@ -469,6 +469,51 @@ async fn german_french_and_spanish_round_trip_and_unknown_languages_are_refused(
     emu.stopped().await;
 }
 
+/// A request of 50 s (twelve sentences with pauses) is heard whole: the engine works window by window over
+/// requests longer than its 30 s window, and no special token or invented phrase comes back.
+#[tokio::test]
+async fn a_fifty_second_request_is_recognized_whole() {
+    let script: Vec<(std::time::Duration, &str)> = speech_emulator::fixtures::SENTENCES[..14]
+        .iter()
+        .map(|s| (std::time::Duration::from_millis(900), *s))
+        .collect();
+    let spoken = speech_emulator::fixtures::speak(&script).unwrap_or_else(|e| panic!("{e}"));
+    let seconds = spoken.duration().as_secs_f64();
+    assert!((45.0..=59.0).contains(&seconds), "{seconds} s");
+    let emu = Emulator::builder()
+        .recognizer(whisper())
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("emulator did not start: {e}"));
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let mut wav = std::io::Cursor::new(Vec::new());
+    {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 16_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::new(&mut wav, spec).expect("WAV writer");
+        for &s in &spoken.samples {
+            w.write_sample(s).expect("sample");
+        }
+        w.finalize().expect("finalize");
+    }
+    let wav = Bytes::from(wav.into_inner());
+    let (status, json) = recognize_over_http(&client, &emu, "en-US", wav).await;
+    assert_eq!(status, http::StatusCode::OK, "{json}");
+    assert_eq!(json["RecognitionStatus"], "Success", "{json}");
+    let display = json["NBest"][0]["Display"].as_str().unwrap_or_default();
+    assert!(!display.contains("<|"), "a special token leaked: {display}");
+    let reference: Vec<&str> = script.iter().map(|(_, s)| *s).collect();
+    let mut wer = Wer::default();
+    wer.add(&reference.join(" "), display);
+    wer.check();
+    emu.shutdown();
+    emu.stopped().await;
+}
+
 #[tokio::test]
 async fn http_round_trip_through_the_emulator() {
     let emu = Emulator::builder()

@@ -628,6 +628,44 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Stitching keeps every phrase, orders them by offset, shifts each offset by exactly its segment's
+        /// start, and the cues it renders never overlap.
+        #[test]
+        fn stitching_shifts_exactly_and_keeps_order(
+            segments in proptest::collection::vec((0u64..3_600_000, 0u64..60_000, 0u64..60_000), 0..30),
+            order_seed in proptest::prelude::any::<u64>(),
+        ) {
+            let mut shuffled: Vec<(usize, &(u64, u64, u64))> = segments.iter().enumerate().collect();
+            // A deterministic shuffle from the seed.
+            let mut state = order_seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            let mut t = Transcript::default();
+            for (i, &(start_ms, offset_ms, duration_ms)) in &shuffled {
+                t.push_segment(ms(start_ms), &success(offset_ms, duration_ms, &format!("phrase {i}")));
+            }
+            proptest::prop_assert_eq!(t.phrases.len(), segments.len());
+            proptest::prop_assert!(t.phrases.windows(2).all(|w| w[0].offset <= w[1].offset));
+            for (i, &(start_ms, offset_ms, duration_ms)) in segments.iter().enumerate() {
+                let phrase = t
+                    .phrases
+                    .iter()
+                    .find(|p| p.text == format!("phrase {i}"))
+                    .expect("every phrase is kept");
+                proptest::prop_assert_eq!(phrase.offset, ms(start_ms + offset_ms));
+                proptest::prop_assert_eq!(phrase.duration, ms(duration_ms));
+            }
+            let cues = t.cues(&CueLimits::default());
+            proptest::prop_assert!(cues.windows(2).all(|w| w[0].end <= w[1].start));
+            proptest::prop_assert!(cues.iter().all(|c| c.end > c.start));
+        }
+    }
+
     #[test]
     fn a_word_longer_than_a_line_stands_alone() {
         let long = "x".repeat(60);

@@ -343,6 +343,20 @@ impl WhisperRecognizer {
     }
 }
 
+impl WhisperRecognizer {
+    /// The vocabulary entry of a token id. Timestamp tokens (`<|0.00|>` … `<|30.00|>`, which follow
+    /// `<|notimestamps|>`) are in CTranslate2's vocabulary but not in `tokenizer.json`, so they are written
+    /// out here.
+    fn token_text(&self, id: usize) -> Result<String, String> {
+        if let Some(step) = id.checked_sub(self.ids.timestamp_begin) {
+            return Ok(format!("<|{:.2}|>", step as f64 * 0.02));
+        }
+        self.tokenizer
+            .id_to_token(id as u32)
+            .ok_or_else(|| format!("token id {id} is not in the vocabulary"))
+    }
+}
+
 /// Runs engine code, turning its errors and panics into [`EngineError`]s.
 fn guard<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, EngineError> {
     panic::catch_unwind(AssertUnwindSafe(f))
@@ -380,11 +394,7 @@ impl Model for WhisperRecognizer {
     ) -> Result<Generated, String> {
         let prompt: Vec<String> = prompt
             .iter()
-            .map(|&id| {
-                self.tokenizer
-                    .id_to_token(id as u32)
-                    .ok_or_else(|| format!("token id {id} is not in the vocabulary"))
-            })
+            .map(|&id| self.token_text(id))
             .collect::<Result<_, _>>()?;
         let mut options = WhisperOptions {
             length_penalty: 1.0,
