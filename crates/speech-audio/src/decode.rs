@@ -9,6 +9,9 @@
 //! Errors are typed ([`DecodeError`]): a format no decoder here knows (Ogg/Opus, WMA, AMR, …) is
 //! [`DecodeError::Unsupported`] with what was recognised; a broken file is [`DecodeError::Malformed`]. Nothing
 //! panics on any input, and a file whose packets will not decode stops with an error rather than looping.
+//! `symphonia` itself can panic on hostile headers (the `audio_decoder` fuzz target found a zero time base
+//! within seconds): every call into it is guarded, and a panic there ends the decoding with
+//! [`DecodeError::Malformed`].
 
 use std::fmt;
 use std::io::Read;
@@ -204,6 +207,13 @@ impl Decoder {
         source: Box<dyn MediaSource>,
         extension: Option<&str>,
     ) -> Result<Decoder, DecodeError> {
+        guarded(|| Decoder::open_unguarded(source, extension))
+    }
+
+    fn open_unguarded(
+        source: Box<dyn MediaSource>,
+        extension: Option<&str>,
+    ) -> Result<Decoder, DecodeError> {
         let stream = MediaSourceStream::new(source, Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = extension {
@@ -302,13 +312,19 @@ impl Decoder {
     /// The next chunk of 16 kHz mono PCM, or `None` at the end of the audio.
     pub fn next_chunk(&mut self) -> Result<Option<Vec<i16>>, DecodeError> {
         loop {
-            if let Some(chunk) = self.take_ready()? {
+            if let Some(chunk) = guarded(|| self.take_ready())? {
                 return Ok(Some(chunk));
             }
             if self.done {
-                return self.flush();
+                return guarded(|| self.flush());
             }
-            self.decode_packet()?;
+            if let Err(e) = guarded(|| self.decode_packet()) {
+                // A decoder that failed (or panicked) is not asked again.
+                self.done = true;
+                self.pending.clear();
+                self.resampler = None;
+                return Err(e);
+            }
         }
     }
 
@@ -344,7 +360,7 @@ impl Decoder {
                         buffer
                             .samples()
                             .chunks_exact(channels)
-                            .map(|frame| frame.iter().sum::<f32>() * scale),
+                            .map(|frame| finite(frame.iter().sum::<f32>() * scale)),
                     );
                     return Ok(());
                 }
@@ -429,6 +445,25 @@ impl Decoder {
         let out: Vec<i16> = samples[skip..].iter().copied().map(to_i16).collect();
         self.frames_out += out.len() as u64;
         out
+    }
+}
+
+/// Runs decoder code, turning a panic inside it into [`DecodeError::Malformed`].
+fn guarded<T>(f: impl FnOnce() -> Result<T, DecodeError>) -> Result<T, DecodeError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(DecodeError::Malformed {
+            reason: "the decoder gave up on this input (a damaged or hostile header)".into(),
+        })
+    })
+}
+
+/// A sample the resampler can take: NaN and infinities (float WAV can hold them) become silence, and
+/// values beyond full scale are clipped.
+fn finite(x: f32) -> f32 {
+    if x.is_finite() {
+        x.clamp(-1.0, 1.0)
+    } else {
+        0.0
     }
 }
 
@@ -553,6 +588,33 @@ mod tests {
             .sqrt();
         // A linear interpolator would fold 10 kHz to 6 kHz at nearly full level (~11 500 RMS).
         assert!(rms < 200.0, "aliased energy: RMS {rms}");
+    }
+
+    #[test]
+    fn non_finite_float_samples_become_silence() {
+        // 32-bit float WAV at 48 kHz holding NaN, infinities and values beyond full scale.
+        let samples: Vec<f32> = (0..4_800)
+            .map(|i| match i % 4 {
+                0 => f32::NAN,
+                1 => f32::INFINITY,
+                2 => 7.5,
+                _ => 0.25,
+            })
+            .collect();
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 48_000,
+            bits_per_sample: 32,
+            sample_format: hound::SampleFormat::Float,
+        };
+        let mut cursor = std::io::Cursor::new(Vec::new());
+        let mut writer = hound::WavWriter::new(&mut cursor, spec).expect("writer");
+        for s in samples {
+            writer.write_sample(s).expect("sample");
+        }
+        writer.finalize().expect("finalize");
+        let (_, out) = decode_all(cursor.into_inner(), "wav").expect("decodes");
+        assert_eq!(out.len(), 1_600);
     }
 
     #[test]

@@ -170,3 +170,35 @@ pub(crate) fn recognition_requests(emu: &EmulatorHandle) -> usize {
         .filter(|r| r.path.contains("/speech/recognition/"))
         .count()
 }
+
+/// Parses an SRT document strictly: numbered from 1, `HH:MM:SS,mmm --> HH:MM:SS,mmm`, times increasing
+/// without overlap, 1–2 lines of at most 42 characters, a blank line after each cue.
+pub(crate) fn strict_srt(doc: &str) -> Vec<(f64, f64, String)> {
+    let seconds = |t: &str| -> f64 {
+        let (hms, ms) = t
+            .split_once(',')
+            .unwrap_or_else(|| panic!("bad time {t:?}"));
+        let parts: Vec<f64> = hms.split(':').map(|p| p.parse().unwrap()).collect();
+        assert_eq!(parts.len(), 3, "{t:?}");
+        assert_eq!(ms.len(), 3, "{t:?}");
+        parts[0] * 3600.0 + parts[1] * 60.0 + parts[2] + ms.parse::<f64>().unwrap() / 1000.0
+    };
+    let mut cues = Vec::new();
+    let mut previous_end = 0.0;
+    for (i, block) in doc.split("\n\n").filter(|b| !b.is_empty()).enumerate() {
+        let lines: Vec<&str> = block.lines().collect();
+        assert_eq!(lines[0], (i + 1).to_string(), "{block:?}");
+        let (start, end) = lines[1]
+            .split_once(" --> ")
+            .unwrap_or_else(|| panic!("{block:?}"));
+        let (start, end) = (seconds(start), seconds(end));
+        assert!(start >= previous_end && end > start, "{block:?}");
+        previous_end = end;
+        let text = &lines[2..];
+        assert!((1..=2).contains(&text.len()), "{block:?}");
+        assert!(text.iter().all(|l| l.chars().count() <= 42), "{block:?}");
+        cues.push((start, end, text.join(" ")));
+    }
+    assert!(doc.ends_with("\n\n") || doc.is_empty(), "{doc:?}");
+    cues
+}
