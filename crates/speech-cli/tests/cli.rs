@@ -99,6 +99,12 @@ fn transcribe_several_files_in_order_with_one_token_in_json() {
     assert_eq!(lines.len(), 5, "{r:?}");
     for (line, file) in lines.iter().zip(&files) {
         assert_eq!(line["file"], file.to_str().unwrap());
+        // Sent whole: one phrase, and the length from the WAV header.
+        assert_eq!(line["phrases"].as_array().map(Vec::len), Some(1), "{line}");
+        assert!(
+            line["duration_s"].as_f64().is_some_and(|d| d > 0.4),
+            "{line}"
+        );
     }
     let statuses: Vec<&str> = lines
         .iter()

@@ -55,8 +55,8 @@ fn request(args: &TranscribeArgs) -> RecognitionRequest {
 
 /// What one file gave: one answer (sent as it is), or a transcript of its segments.
 enum Heard {
-    /// The file went up in one request.
-    Whole(Recognition),
+    /// The file went up in one request (with the audio's length, when its WAV header gives it).
+    Whole(Recognition, Option<std::time::Duration>),
     /// The file was decoded and cut into segments.
     Segmented(Transcript),
 }
@@ -66,8 +66,8 @@ impl Heard {
     fn transcript(&self) -> Transcript {
         match self {
             Heard::Segmented(t) => t.clone(),
-            Heard::Whole(r) => {
-                let mut t = Transcript::new(None);
+            Heard::Whole(r, length) => {
+                let mut t = Transcript::new(*length);
                 t.push_segment(std::time::Duration::ZERO, r);
                 t
             }
@@ -81,22 +81,36 @@ type Outcome = Result<Heard, Failure>;
 /// The longest audio the short-audio API hears in one request.
 const ONE_REQUEST: u64 = 60 * 32_000;
 
+/// The WAV header at the start of the file, if it has one.
+fn wav_header_of(path: &Path) -> Option<std::io::Result<speech_proto::audio::WavHeader>> {
+    let mut head = Vec::with_capacity(4096);
+    if let Err(e) = File::open(path).and_then(|f| f.take(64 * 1024).read_to_end(&mut head)) {
+        return Some(Err(e));
+    }
+    parse_wav_header(&head).ok().flatten().map(Ok)
+}
+
+/// The length of a WAV file's audio, from its header.
+fn wav_length(path: &Path) -> Option<std::time::Duration> {
+    let header = wav_header_of(path)?.ok()?;
+    let bytes_per_second = u64::from(header.format.byte_rate);
+    let data = header.data_len?;
+    (bytes_per_second > 0)
+        .then(|| std::time::Duration::from_secs_f64(data as f64 / bytes_per_second as f64))
+}
+
 /// Whether the file is a WAV the service takes as it is: 16 kHz mono 16-bit PCM of at most 60 s.
 fn is_service_ready_wav(path: &Path) -> bool {
-    let mut head = Vec::with_capacity(4096);
-    let read = File::open(path).and_then(|f| f.take(64 * 1024).read_to_end(&mut head));
-    if read.is_err() {
-        return true; // the upload reports the error
-    }
-    match parse_wav_header(&head) {
-        Ok(Some(h)) => {
+    match wav_header_of(path) {
+        None => false,
+        Some(Err(_)) => true, // the upload reports the error
+        Some(Ok(h)) => {
             h.format.codec == WavCodec::Pcm
                 && h.format.sample_rate == 16_000
                 && h.format.channels == 1
                 && h.format.bits_per_sample == 16
                 && h.data_len.is_some_and(|len| len <= ONE_REQUEST)
         }
-        _ => false,
     }
 }
 
@@ -134,17 +148,20 @@ fn transcribe_one(
     } else {
         client.recognize_file(path, request)
     };
-    result.map(Heard::Whole).map_err(|e| {
-        let failure = Failure::from_client(Some(&name), &e);
-        match e.as_proto() {
-            Some(speech_proto::Error::Audio(_) | speech_proto::Error::MalformedWav(_)) => failure
-                .with_hint(format!(
-                    "{}; or pass --force to send the file as it is",
-                    crate::audio_check::convert_fix(path)
-                )),
-            _ => failure,
-        }
-    })
+    result
+        .map(|r| Heard::Whole(r, wav_length(path)))
+        .map_err(|e| {
+            let failure = Failure::from_client(Some(&name), &e);
+            match e.as_proto() {
+                Some(speech_proto::Error::Audio(_) | speech_proto::Error::MalformedWav(_)) => {
+                    failure.with_hint(format!(
+                        "{}; or pass --force to send the file as it is",
+                        crate::audio_check::convert_fix(path)
+                    ))
+                }
+                _ => failure,
+            }
+        })
 }
 
 /// Run `transcribe`.
@@ -235,7 +252,7 @@ fn print_outcome(
     let mut stdout = std::io::stdout().lock();
     match outcome {
         Ok(heard) => {
-            if let Heard::Whole(r) = heard {
+            if let Heard::Whole(r, _) = heard {
                 if let Some(hint) = r.hint() {
                     let status = r
                         .status
@@ -320,7 +337,7 @@ fn heard_json(
     detailed: bool,
 ) -> serde_json::Value {
     let mut line = match heard {
-        Heard::Whole(r) => recognition_json(file, r, detailed),
+        Heard::Whole(r, _) => recognition_json(file, r, detailed),
         Heard::Segmented(t) => {
             let spoken: Vec<_> = t.phrases.iter().filter(|p| !p.text.is_empty()).collect();
             let status = if spoken.is_empty() {
