@@ -11,7 +11,9 @@ use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 
 use speech_audio::decode::Source;
-use speech_audio::segment::{EarshotVad, Segment, Segmenter, SegmenterConfig, SAMPLE_RATE};
+use speech_audio::segment::{
+    EarshotVad, Segment, Segmenter, SegmenterConfig, Segments, SAMPLE_RATE,
+};
 use speech_proto::audio::pcm16_mono_wav;
 use speech_proto::stt::short::Recognition;
 use speech_proto::stt::{Progress, TranscribeOptions, Transcript};
@@ -56,23 +58,25 @@ impl Client {
         options: &TranscribeOptions,
         mut progress: impl FnMut(Progress),
     ) -> Result<Transcript, Error> {
-        let mut decoder = source.into().open().map_err(decode_error)?;
-        let total = decoder.info().duration;
         let config = SegmenterConfig {
             min_pause: options.min_pause,
             max_segment: options.segment_limit(),
             min_cut_pause: options.min_cut_pause,
             ..SegmenterConfig::default()
         };
-        let mut segmenter = Segmenter::with_vad(config, EarshotVad::default());
+        let decoder = source.into().open().map_err(decode_error)?;
+        let mut segments =
+            Segments::new(decoder, Segmenter::with_vad(config, EarshotVad::default()));
+        let total = segments.total();
+        let decoded_samples = segments.decoded_samples();
         let workers = options.in_flight();
         let (job_tx, job_rx) = mpsc::sync_channel::<(usize, Segment)>(workers);
         let job_rx = Mutex::new(job_rx);
         let (done_tx, done_rx) = mpsc::channel::<Done>();
         let cancelled = AtomicBool::new(false);
         let mut results = Results::default();
-        let mut decoded = 0u64;
         let mut failure: Option<Error> = None;
+        let decoded = || decoded_samples.load(Ordering::Relaxed);
 
         std::thread::scope(|scope| {
             for _ in 0..workers {
@@ -98,38 +102,26 @@ impl Client {
             }
             drop(done_tx);
 
-            let mut sent = 0usize;
-            let mut report = |results: &Results, decoded: u64| {
+            let mut report = |results: &Results| {
                 progress(Progress {
-                    decoded: samples_to_duration(decoded),
+                    decoded: samples_to_duration(decoded()),
                     recognized: samples_to_duration(results.recognized_until()),
                     total,
                 });
             };
-            let mut send = |segment: Segment, results: &mut Results| -> Result<(), Error> {
-                results.expect(sent);
-                job_tx
-                    .send((sent, segment))
-                    .map_err(|_| Error::Config("the transcription workers stopped".into()))?;
-                sent += 1;
-                Ok(())
-            };
-            let outcome: Result<(), Error> = (|| loop {
-                for done in done_rx.try_iter() {
-                    results.take(done)?;
-                }
-                let Some(pcm) = decoder.next_chunk().map_err(decode_error)? else {
-                    for segment in segmenter.finish() {
-                        send(segment, &mut results)?;
+            let outcome: Result<(), Error> = (|| {
+                for (index, segment) in segments.by_ref().enumerate() {
+                    let segment = segment.map_err(decode_error)?;
+                    for done in done_rx.try_iter() {
+                        results.take(done)?;
                     }
-                    return Ok(());
-                };
-                decoded += pcm.len() as u64;
-                segmenter.push(&pcm);
-                while let Some(segment) = segmenter.pop() {
-                    send(segment, &mut results)?;
+                    results.expect(index);
+                    job_tx
+                        .send((index, segment))
+                        .map_err(|_| Error::Config("the transcription workers stopped".into()))?;
+                    report(&results);
                 }
-                report(&results, decoded);
+                Ok(())
             })();
             if let Err(e) = outcome {
                 cancelled.store(true, Ordering::SeqCst);
@@ -141,12 +133,13 @@ impl Client {
                     cancelled.store(true, Ordering::SeqCst);
                     failure.get_or_insert(e);
                 }
-                report(&results, decoded);
+                report(&results);
             }
         });
         if let Some(e) = failure {
             return Err(e);
         }
+        let decoded = decoded();
         let mut transcript = Transcript::new(Some(samples_to_duration(decoded)));
         for (start, recognition) in results.into_answers() {
             transcript.push_segment(samples_to_duration(start), &recognition);

@@ -202,3 +202,50 @@ pub(crate) fn strict_srt(doc: &str) -> Vec<(f64, f64, String)> {
     assert!(doc.ends_with("\n\n") || doc.is_empty(), "{doc:?}");
     cues
 }
+
+/// Parses a WebVTT document strictly: the `WEBVTT` header and a blank line, then cues of
+/// `HH:MM:SS.mmm --> HH:MM:SS.mmm` and 1–2 lines of at most 42 characters with no raw `<` or `&` unescaped,
+/// times increasing without overlap, a blank line after each cue.
+pub(crate) fn strict_vtt(doc: &str) -> Vec<(f64, f64, String)> {
+    let body = doc
+        .strip_prefix("WEBVTT\n\n")
+        .unwrap_or_else(|| panic!("no WEBVTT header: {doc:?}"));
+    let seconds = |t: &str| -> f64 {
+        let (hms, ms) = t
+            .split_once('.')
+            .unwrap_or_else(|| panic!("bad time {t:?}"));
+        let parts: Vec<f64> = hms.split(':').map(|p| p.parse().unwrap()).collect();
+        assert_eq!((parts.len(), ms.len()), (3, 3), "{t:?}");
+        parts[0] * 3600.0 + parts[1] * 60.0 + parts[2] + ms.parse::<f64>().unwrap() / 1000.0
+    };
+    let mut cues = Vec::new();
+    let mut previous_end = 0.0;
+    for block in body.split("\n\n").filter(|b| !b.is_empty()) {
+        let lines: Vec<&str> = block.lines().collect();
+        let (start, end) = lines[0]
+            .split_once(" --> ")
+            .unwrap_or_else(|| panic!("{block:?}"));
+        let (start, end) = (seconds(start), seconds(end));
+        assert!(start >= previous_end && end > start, "{block:?}");
+        previous_end = end;
+        let text = &lines[1..];
+        assert!((1..=2).contains(&text.len()), "{block:?}");
+        for line in text {
+            assert!(
+                line.chars().count() <= 42 && !line.contains('<'),
+                "{block:?}"
+            );
+            assert!(
+                line.replace("&amp;", "")
+                    .replace("&lt;", "")
+                    .replace("&gt;", "")
+                    .find('&')
+                    .is_none(),
+                "{block:?}"
+            );
+        }
+        cues.push((start, end, text.join(" ")));
+    }
+    assert!(doc.ends_with("\n\n"), "{doc:?}");
+    cues
+}
