@@ -300,6 +300,23 @@ fn tiny_en_is_selectable_and_english_only() {
     assert!(model_dir("large-v9").is_err());
 }
 
+/// An emulator with the real engines (Whisper, flite/espeak-ng) and an HTTP client for it.
+async fn real_emulator() -> (
+    speech_emulator::EmulatorHandle,
+    Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+) {
+    let emu = Emulator::builder()
+        .recognizer(whisper())
+        .synthesizer(Arc::new(tts()))
+        .start()
+        .await
+        .unwrap_or_else(|e| panic!("emulator did not start: {e}"));
+    (
+        emu,
+        Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>(),
+    )
+}
+
 /// Sends one request to the emulator and returns the status and body.
 async fn send(
     client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
@@ -429,13 +446,7 @@ async fn recognize_over_http(
 
 #[tokio::test]
 async fn german_french_and_spanish_round_trip_and_unknown_languages_are_refused() {
-    let emu = Emulator::builder()
-        .recognizer(whisper())
-        .synthesizer(Arc::new(tts()))
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("emulator did not start: {e}"));
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let (emu, client) = real_emulator().await;
     let mut rates = Vec::new();
     for (locale, voice, max_wer, sentences) in OTHER_LANGUAGES {
         println!("{locale}:");
@@ -480,12 +491,7 @@ async fn a_fifty_second_request_is_recognized_whole() {
     let spoken = speech_emulator::fixtures::speak(&script).unwrap_or_else(|e| panic!("{e}"));
     let seconds = spoken.duration().as_secs_f64();
     assert!((45.0..=59.0).contains(&seconds), "{seconds} s");
-    let emu = Emulator::builder()
-        .recognizer(whisper())
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("emulator did not start: {e}"));
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let (emu, client) = real_emulator().await;
     let mut wav = std::io::Cursor::new(Vec::new());
     {
         let spec = hound::WavSpec {
@@ -516,13 +522,7 @@ async fn a_fifty_second_request_is_recognized_whole() {
 
 #[tokio::test]
 async fn http_round_trip_through_the_emulator() {
-    let emu = Emulator::builder()
-        .recognizer(whisper())
-        .synthesizer(Arc::new(tts()))
-        .start()
-        .await
-        .unwrap_or_else(|e| panic!("emulator did not start: {e}"));
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let (emu, client) = real_emulator().await;
     let mut wer = Wer::default();
     for sentence in SENTENCES {
         let wav = synthesize_over_http(&client, &emu, "en-US", "en-US-JennyNeural", sentence).await;
