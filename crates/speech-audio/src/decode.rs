@@ -2,11 +2,12 @@
 //!
 //! [`Decoder`] reads the container and codec with `symphonia` (pure Rust: WAV with every PCM width, IEEE
 //! float, A-law and µ-law, and `WAVE_FORMAT_EXTENSIBLE`; MP3; FLAC; Ogg/Vorbis; AAC in M4A/MP4; Matroska/WebM
-//! with those codecs), mixes the channels down to one (their mean), and resamples to 16 kHz with `rubato`'s
+//! with those codecs) and, with the default `opus` feature, Ogg/Opus of any length with libopus (mono or
+//! stereo streams; libopus decodes them straight to 16 kHz mono), mixes the channels down to one (their mean), and resamples to 16 kHz with `rubato`'s
 //! FFT resampler (band-limited: no aliasing from the 44.1/48 kHz content above 8 kHz). Memory stays constant:
 //! one packet and one resampler chunk at a time.
 //!
-//! Errors are typed ([`DecodeError`]): a format no decoder here knows (Ogg/Opus, WMA, AMR, …) is
+//! Errors are typed ([`DecodeError`]): a format no decoder here knows (WMA, AMR, …) is
 //! [`DecodeError::Unsupported`] with what was recognised; a broken file is [`DecodeError::Malformed`]. Nothing
 //! panics on any input, and a file whose packets will not decode stops with an error rather than looping.
 //! `symphonia` itself can panic on hostile headers (the `audio_decoder` fuzz target found a zero time base
@@ -34,6 +35,68 @@ const RESAMPLER_CHUNK: usize = 4_096;
 
 /// Packets in a row that may fail to decode before the file is given up as broken.
 const MAX_BAD_PACKETS: usize = 64;
+
+/// The codec behind a [`Decoder`].
+enum Codec {
+    /// Everything symphonia decodes itself.
+    Symphonia(Box<dyn symphonia::core::codecs::Decoder>),
+    /// Opus (symphonia demuxes the Ogg stream but has no Opus decoder).
+    #[cfg(feature = "opus")]
+    Opus(OpusCodec),
+}
+
+/// libopus, decoding any mono or stereo Opus stream straight to 16 kHz mono.
+#[cfg(feature = "opus")]
+struct OpusCodec {
+    decoder: opus::Decoder,
+    /// Output samples still to drop: the stream's pre-skip (the encoder's look-ahead).
+    skip: usize,
+    /// One packet's output (at most 120 ms).
+    buffer: Vec<f32>,
+}
+
+#[cfg(feature = "opus")]
+impl OpusCodec {
+    /// The most audio one Opus packet holds: 120 ms.
+    const MAX_PACKET_SAMPLES: usize = OUTPUT_RATE as usize * 120 / 1000;
+
+    fn new(params: &symphonia::core::codecs::CodecParameters) -> Result<OpusCodec, DecodeError> {
+        let channels = params.channels.map_or(1, |c| c.count());
+        if channels > 2 {
+            // Channel mapping family 1 (surround) packs several Opus streams per packet.
+            return Err(DecodeError::Unsupported {
+                what: format!("Opus with {channels} channels (a multistream file)"),
+            });
+        }
+        let decoder = opus::Decoder::new(OUTPUT_RATE, opus::Channels::Mono).map_err(|e| {
+            DecodeError::Malformed {
+                reason: format!("cannot start the Opus decoder: {e}"),
+            }
+        })?;
+        // Pre-skip is counted at 48 kHz.
+        let skip = params
+            .delay
+            .map_or(0, |d| d as usize * OUTPUT_RATE as usize / 48_000);
+        Ok(OpusCodec {
+            decoder,
+            skip,
+            buffer: vec![0.0; OpusCodec::MAX_PACKET_SAMPLES],
+        })
+    }
+
+    /// Decodes one packet, appending its samples to `out`.
+    fn decode(&mut self, packet: &[u8], out: &mut Vec<f32>) -> Result<(), String> {
+        let n = self
+            .decoder
+            .decode_float(packet, &mut self.buffer, false)
+            .map_err(|e| format!("Opus: {e}"))?;
+        let samples = &self.buffer[..n.min(self.buffer.len())];
+        let skip = self.skip.min(samples.len());
+        self.skip -= skip;
+        out.extend(samples[skip..].iter().copied().map(finite));
+        Ok(())
+    }
+}
 
 /// Why audio could not be decoded.
 #[derive(Debug)]
@@ -165,9 +228,11 @@ pub struct SourceInfo {
 /// Decodes a recording to 16 kHz mono PCM (see the module documentation).
 pub struct Decoder {
     format: Box<dyn FormatReader>,
-    decoder: Box<dyn symphonia::core::codecs::Decoder>,
+    codec: Codec,
     track_id: u32,
     info: SourceInfo,
+    /// The rate the codec hands out (the input's, or 16 kHz when the codec resamples itself).
+    rate: u32,
     /// Mono input samples waiting for the resampler (or for output, when no resampling is needed).
     pending: Vec<f32>,
     resampler: Option<FftFixedIn<f32>>,
@@ -245,17 +310,10 @@ impl Decoder {
         let codec_name = symphonia::default::get_codecs()
             .get_codec(params.codec)
             .map_or_else(
-                || format!("codec {}", params.codec),
+                || unsupported_codec_name(&params).to_lowercase(),
                 |d| d.short_name.to_owned(),
             );
-        let decoder = symphonia::default::get_codecs()
-            .make(&params, &DecoderOptions::default())
-            .map_err(|e| match e {
-                SymphoniaError::Unsupported(_) => DecodeError::Unsupported {
-                    what: unsupported_codec_name(&params),
-                },
-                other => classify(other, "cannot start the decoder"),
-            })?;
+        let codec = make_codec(&params)?;
         let sample_rate = params.sample_rate.ok_or_else(|| DecodeError::Malformed {
             reason: "the audio track has no sample rate".into(),
         })?;
@@ -268,26 +326,26 @@ impl Decoder {
         let duration = params
             .n_frames
             .map(|frames| Duration::from_secs_f64(frames as f64 / f64::from(sample_rate)));
-        let resampler = if sample_rate == OUTPUT_RATE {
+        let rate = match codec {
+            #[cfg(feature = "opus")]
+            Codec::Opus(_) => OUTPUT_RATE,
+            Codec::Symphonia(_) => sample_rate,
+        };
+        let resampler = if rate == OUTPUT_RATE {
             None
         } else {
             Some(
-                FftFixedIn::<f32>::new(
-                    sample_rate as usize,
-                    OUTPUT_RATE as usize,
-                    RESAMPLER_CHUNK,
-                    2,
-                    1,
-                )
-                .map_err(|e| DecodeError::Malformed {
-                    reason: format!("cannot resample {sample_rate} Hz: {e}"),
-                })?,
+                FftFixedIn::<f32>::new(rate as usize, OUTPUT_RATE as usize, RESAMPLER_CHUNK, 2, 1)
+                    .map_err(|e| DecodeError::Malformed {
+                        reason: format!("cannot resample {sample_rate} Hz: {e}"),
+                    })?,
             )
         };
         let delay = resampler.as_ref().map_or(0, |r| r.output_delay());
         Ok(Decoder {
             format,
-            decoder,
+            codec,
+            rate,
             track_id,
             info: SourceInfo {
                 codec: codec_name,
@@ -349,22 +407,31 @@ impl Decoder {
             if packet.track_id() != self.track_id {
                 continue;
             }
-            match self.decoder.decode(&packet) {
-                Ok(decoded) => {
-                    let spec = *decoded.spec();
-                    let channels = spec.channels.count().max(1);
-                    let mut buffer = SampleBuffer::<f32>::new(decoded.capacity() as u64, spec);
-                    buffer.copy_interleaved_ref(decoded);
-                    let scale = 1.0 / channels as f32;
-                    self.pending.extend(
-                        buffer
-                            .samples()
-                            .chunks_exact(channels)
-                            .map(|frame| finite(frame.iter().sum::<f32>() * scale)),
-                    );
-                    return Ok(());
-                }
-                Err(SymphoniaError::DecodeError(reason)) => {
+            let decoded = match &mut self.codec {
+                Codec::Symphonia(decoder) => match decoder.decode(&packet) {
+                    Ok(decoded) => {
+                        let spec = *decoded.spec();
+                        let channels = spec.channels.count().max(1);
+                        let mut buffer = SampleBuffer::<f32>::new(decoded.capacity() as u64, spec);
+                        buffer.copy_interleaved_ref(decoded);
+                        let scale = 1.0 / channels as f32;
+                        self.pending.extend(
+                            buffer
+                                .samples()
+                                .chunks_exact(channels)
+                                .map(|frame| finite(frame.iter().sum::<f32>() * scale)),
+                        );
+                        Ok(())
+                    }
+                    Err(SymphoniaError::DecodeError(reason)) => Err(reason.to_owned()),
+                    Err(e) => return Err(classify(e, "cannot decode a packet")),
+                },
+                #[cfg(feature = "opus")]
+                Codec::Opus(opus) => opus.decode(&packet.data, &mut self.pending),
+            };
+            match decoded {
+                Ok(()) => return Ok(()),
+                Err(reason) => {
                     bad_packets += 1;
                     if bad_packets >= MAX_BAD_PACKETS {
                         return Err(DecodeError::Malformed {
@@ -374,7 +441,6 @@ impl Decoder {
                         });
                     }
                 }
-                Err(e) => return Err(classify(e, "cannot decode a packet")),
             }
         }
     }
@@ -409,7 +475,7 @@ impl Decoder {
         let Some(resampler) = self.resampler.as_mut() else {
             return Ok(None);
         };
-        let rate_in = u64::from(self.info.sample_rate);
+        let rate_in = u64::from(self.rate);
         let expected =
             (self.frames_in + self.pending.len() as u64) * u64::from(OUTPUT_RATE) / rate_in;
         if self.frames_out >= expected {
@@ -446,6 +512,23 @@ impl Decoder {
         self.frames_out += out.len() as u64;
         out
     }
+}
+
+/// The decoder for a track's codec.
+fn make_codec(params: &symphonia::core::codecs::CodecParameters) -> Result<Codec, DecodeError> {
+    #[cfg(feature = "opus")]
+    if params.codec == symphonia::core::codecs::CODEC_TYPE_OPUS {
+        return OpusCodec::new(params).map(Codec::Opus);
+    }
+    symphonia::default::get_codecs()
+        .make(params, &DecoderOptions::default())
+        .map(Codec::Symphonia)
+        .map_err(|e| match e {
+            SymphoniaError::Unsupported(_) => DecodeError::Unsupported {
+                what: unsupported_codec_name(params),
+            },
+            other => classify(other, "cannot start the decoder"),
+        })
 }
 
 /// Runs decoder code, turning a panic inside it into [`DecodeError::Malformed`].
@@ -615,6 +698,99 @@ mod tests {
         writer.finalize().expect("finalize");
         let (_, out) = decode_all(cursor.into_inner(), "wav").expect("decodes");
         assert_eq!(out.len(), 1_600);
+    }
+
+    /// An Ogg/Opus file (48 kHz encoder, 20 ms packets) of interleaved samples.
+    #[cfg(feature = "opus")]
+    fn ogg_opus(channels: u8, interleaved: &[i16]) -> Vec<u8> {
+        use ogg::writing::{PacketWriteEndInfo, PacketWriter};
+        let layout = if channels == 1 {
+            opus::Channels::Mono
+        } else {
+            opus::Channels::Stereo
+        };
+        let mut encoder =
+            opus::Encoder::new(48_000, layout, opus::Application::Voip).expect("encoder");
+        let pre_skip = u16::try_from(encoder.get_lookahead().expect("lookahead")).expect("u16");
+        let mut head = b"OpusHead".to_vec();
+        head.push(1);
+        head.push(channels);
+        head.extend(pre_skip.to_le_bytes());
+        head.extend(48_000u32.to_le_bytes());
+        head.extend(0u16.to_le_bytes());
+        head.push(0);
+        let mut tags = b"OpusTags".to_vec();
+        tags.extend(4u32.to_le_bytes());
+        tags.extend(b"test");
+        tags.extend(0u32.to_le_bytes());
+        let mut out = Vec::new();
+        let mut writer = PacketWriter::new(&mut out);
+        writer
+            .write_packet(head, 7, PacketWriteEndInfo::EndPage, 0)
+            .expect("head");
+        writer
+            .write_packet(tags, 7, PacketWriteEndInfo::EndPage, 0)
+            .expect("tags");
+        let frame = 960 * usize::from(channels);
+        // As real encoders do, feed the look-ahead's worth of silence at the end to flush the encoder.
+        let mut flushed = interleaved.to_vec();
+        flushed.resize(
+            interleaved.len() + usize::from(pre_skip) * usize::from(channels),
+            0,
+        );
+        let frames: Vec<&[i16]> = flushed.chunks(frame).collect();
+        let end = u64::from(pre_skip) + (interleaved.len() / usize::from(channels)) as u64;
+        let mut granule = 0u64;
+        for (i, chunk) in frames.iter().enumerate() {
+            let mut padded = chunk.to_vec();
+            padded.resize(frame, 0);
+            let packet = encoder.encode_vec(&padded, 4_000).expect("encode");
+            granule = (granule + 960).min(end);
+            let end = if i + 1 == frames.len() {
+                PacketWriteEndInfo::EndStream
+            } else {
+                PacketWriteEndInfo::NormalPacket
+            };
+            writer
+                .write_packet(packet, 7, end, granule)
+                .expect("packet");
+        }
+        out
+    }
+
+    #[cfg(feature = "opus")]
+    #[test]
+    fn ogg_opus_stereo_is_decoded_to_16_khz_mono_at_the_right_length_and_pitch() {
+        let tone = sine(48_000, 440.0, 3.0, 0.4);
+        let interleaved: Vec<i16> = tone.iter().flat_map(|&s| [s, s]).collect();
+        let (info, out) = decode_all(ogg_opus(2, &interleaved), "ogg").expect("decodes");
+        assert_eq!(
+            (info.codec.as_str(), info.sample_rate, info.channels),
+            ("opus", 48_000, 2)
+        );
+        // 3 s at 16 kHz, plus at most the last packet's padding (20 ms).
+        assert!((48_000..=48_320).contains(&out.len()), "{}", out.len());
+        let middle = &out[16_000..32_000];
+        let crossings = middle
+            .windows(2)
+            .filter(|w| (w[0] < 0) != (w[1] < 0))
+            .count();
+        assert!((870..=890).contains(&crossings), "{crossings}");
+        let peak = middle.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+        assert!((10_000..=16_000).contains(&peak), "{peak}");
+    }
+
+    #[cfg(feature = "opus")]
+    #[test]
+    fn damaged_opus_packets_are_an_error_or_noise_never_a_panic() {
+        let tone = sine(48_000, 300.0, 1.0, 0.4);
+        let mut bytes = ogg_opus(1, &tone);
+        // Flip bytes in the audio pages (past the two header pages).
+        let len = bytes.len();
+        for i in (len / 3..len).step_by(7) {
+            bytes[i] ^= 0x5A;
+        }
+        let _ = decode_all(bytes, "ogg");
     }
 
     #[test]

@@ -336,6 +336,85 @@ fn transcribe_writes_subtitles_on_the_recordings_timeline() {
 }
 
 #[test]
+fn transcribe_sends_short_ogg_opus_whole_and_decodes_longer_opus() {
+    use speech_emulator::codec;
+    use speech_emulator::engine::{Pcm, Transcript};
+    use speech_emulator::engines::scripted::ScriptedRecognizer;
+    use std::time::Duration;
+    let recognizer = std::sync::Arc::new(ScriptedRecognizer::new());
+    recognizer.set_default(Transcript::Text {
+        text: "Heard that.".into(),
+        confidence: 0.9,
+    });
+    let emu = speech_emulator::Emulator::builder()
+        .key(KEY)
+        .recognizer(recognizer)
+        .start_blocking()
+        .expect("the emulator starts");
+    let dir = tempfile::tempdir().unwrap();
+    let opus = codec::output_format("ogg-16khz-16bit-mono-opus").expect("a format");
+    let ogg = |name: &str, script: &[(Duration, &str)]| {
+        let spoken = speech_emulator::fixtures::speak(script).unwrap_or_else(|e| panic!("{e}"));
+        let pcm = Pcm {
+            sample_rate: 16_000,
+            samples: spoken.samples,
+        };
+        let path = dir.path().join(name);
+        std::fs::write(&path, codec::encode(opus, &pcm).expect("encodes")).unwrap();
+        (path, spoken.starts)
+    };
+
+    // Under a minute: one request, the Ogg file as it is.
+    let (short, _) = ogg(
+        "short.ogg",
+        &[(Duration::from_millis(500), "Good morning.")],
+    );
+    let before = recognition_requests(&emu);
+    let r = run(&mut speech_at(
+        &emu,
+        &["transcribe", "--output", "json", short.to_str().unwrap()],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(recognition_requests(&emu), before + 1);
+    let last = emu.requests().last().cloned().expect("a request");
+    assert_eq!(
+        last.header("content-type"),
+        Some("audio/ogg; codecs=opus"),
+        "{last:?}"
+    );
+    assert_eq!(json_lines(&r.stdout)[0]["text"], "Heard that.");
+
+    // Over a minute: decoded with libopus and cut at the pauses; each sentence is a cue where it is spoken.
+    let (long, starts) = ogg(
+        "long.ogg",
+        &[
+            (Duration::from_millis(700), "Good morning everyone."),
+            (Duration::from_secs(30), "Let us begin the meeting."),
+            (Duration::from_secs(28), "Thank you for coming."),
+        ],
+    );
+    let r = run(&mut speech_at(
+        &emu,
+        &["transcribe", "--output", "srt", long.to_str().unwrap()],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    let cues = strict_srt(&r.stdout);
+    assert_eq!(cues.len(), 3, "{}", r.stdout);
+    for ((start, _, _), expected) in cues.iter().zip(&starts) {
+        assert!(
+            (start - expected.as_secs_f64()).abs() <= 0.5,
+            "{start} vs {expected:?}"
+        );
+    }
+    let last = emu.requests().last().cloned().expect("a request");
+    assert_eq!(
+        last.header("content-type"),
+        Some("audio/wav; codecs=audio/pcm; samplerate=16000"),
+        "{last:?}"
+    );
+}
+
+#[test]
 fn transcribe_not_audio_and_missing_file_exit_4_with_json_error_lines() {
     let emu = emulator();
     let dir = tempfile::tempdir().unwrap();

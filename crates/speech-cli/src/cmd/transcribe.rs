@@ -1,10 +1,10 @@
 //! `speech transcribe FILE...`: files in parallel over one client (one token for the whole run), results in
 //! input order.
 //!
-//! A file that is already what the short-audio API takes (16 kHz mono 16-bit PCM WAV of at most 60 s), an
-//! Ogg file (Opus goes up as it is), and any file with `--force` is sent byte for byte in one request, as
-//! before. Anything else — MP3, FLAC, M4A, WAV of another rate, width or codec, recordings longer than a
-//! minute — is decoded, cut at the speaker's pauses and recognized segment by segment
+//! A file that is already what the short-audio API takes (16 kHz mono 16-bit PCM WAV, or Ogg/Opus, of at
+//! most 60 s), and any file with `--force`, is sent byte for byte in one request, as before. Anything else —
+//! MP3, FLAC, M4A, Ogg/Vorbis, WAV of another rate, width or codec, recordings longer than a minute — is
+//! decoded, cut at the speaker's pauses and recognized segment by segment
 //! (`Client::transcribe`), and the answers are stitched onto the file's timeline.
 
 use std::fs::File;
@@ -122,6 +122,22 @@ fn is_ogg(path: &Path) -> bool {
         .is_ok_and(|()| &magic == b"OggS")
 }
 
+/// Whether the file is Ogg/Opus the service takes as it is: at most 60 s. (Longer Opus, Ogg/Vorbis and an
+/// Ogg file that will not open are decoded instead, which says what is wrong with them.)
+fn is_service_ready_ogg(path: &Path) -> bool {
+    is_ogg(path)
+        && File::open(path)
+            .map_err(speech_audio::decode::DecodeError::Io)
+            .and_then(|file| speech_audio::decode::Decoder::open_file(file, Some("ogg")))
+            .is_ok_and(|decoder| {
+                let info = decoder.info();
+                info.codec == "opus"
+                    && info
+                        .duration
+                        .is_some_and(|d| d <= std::time::Duration::from_secs(60))
+            })
+}
+
 fn transcribe_one(
     client: &Client,
     path: &Path,
@@ -130,7 +146,7 @@ fn transcribe_one(
     progress: &ProgressBar,
 ) -> Outcome {
     let name = path.display().to_string();
-    if !force && !is_ogg(path) && !is_service_ready_wav(path) {
+    if !force && !is_service_ready_ogg(path) && !is_service_ready_wav(path) {
         let options = TranscribeOptions::new(request.clone());
         return client
             .transcribe_with_progress(path, &options, |p| {
