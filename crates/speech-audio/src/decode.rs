@@ -7,8 +7,11 @@
 //! FFT resampler (band-limited: no aliasing from the 44.1/48 kHz content above 8 kHz). Memory stays constant:
 //! one packet and one resampler chunk at a time.
 //!
-//! Errors are typed ([`DecodeError`]): a format no decoder here knows (WMA, AMR, …) is
-//! [`DecodeError::Unsupported`] with what was recognised; a broken file is [`DecodeError::Malformed`]. Nothing
+//! A file in a format none of these know (WMA, AMR, ALAC, …) is converted by `ffmpeg` when it is on `PATH`
+//! (the default `ffmpeg` feature; see [`Source::open`]).
+//!
+//! Errors are typed ([`DecodeError`]): a format nothing here decodes is [`DecodeError::Unsupported`] with
+//! what was recognised (e.g. `"WMA (ASF container)"`); a broken file is [`DecodeError::Malformed`]. Nothing
 //! panics on any input, and a file whose packets will not decode stops with an error rather than looping.
 //! `symphonia` itself can panic on hostile headers (the `audio_decoder` fuzz target found a zero time base
 //! within seconds): every call into it is guarded, and a panic there ends the decoding with
@@ -123,8 +126,15 @@ impl fmt::Display for DecodeError {
             DecodeError::Io(e) => write!(f, "cannot read the audio: {e}"),
             DecodeError::Unsupported { what } => write!(
                 f,
-                "unsupported audio format ({what}): WAV, MP3, FLAC, Ogg/Vorbis and AAC/M4A are decoded; convert \
-                 other formats first, e.g. `ffmpeg -i INPUT -ar 16000 -ac 1 OUTPUT.wav`"
+                "unsupported audio format ({what}): WAV, MP3, FLAC, Ogg (Vorbis{opus}) and AAC/M4A are decoded{via} \
+                 or convert the file first: `ffmpeg -i INPUT -ar 16000 -ac 1 OUTPUT.wav`",
+                opus = if cfg!(feature = "opus") { ", Opus" } else { "" },
+                via = if cfg!(feature = "ffmpeg") {
+                    ", and other formats through ffmpeg when it is on PATH: install ffmpeg (`apt install ffmpeg`, \
+                     `brew install ffmpeg`, `winget install ffmpeg`)"
+                } else {
+                    ";"
+                },
             ),
             DecodeError::Malformed { reason } => write!(f, "the audio is damaged: {reason}"),
         }
@@ -169,15 +179,98 @@ impl Source {
     }
 
     /// Opens the source for decoding.
+    ///
+    /// A file in a format nothing in this crate decodes goes through `ffmpeg` when it is on `PATH` (with the
+    /// default `ffmpeg` feature); without ffmpeg it is [`DecodeError::Unsupported`], naming the format when
+    /// its first bytes tell (WMA, AMR, ALAC, …).
     pub fn open(self) -> Result<Decoder, DecodeError> {
         match self {
-            Source::File(path) => {
-                let extension = path.extension().map(|e| e.to_string_lossy().into_owned());
-                let file = std::fs::File::open(&path)?;
-                Decoder::open_file(file, extension.as_deref())
-            }
+            Source::File(path) => open_path(&path, std::ffi::OsStr::new("ffmpeg")),
             Source::Reader { reader, extension } => Decoder::open(reader, extension.as_deref()),
         }
+    }
+}
+
+/// Opens a file, falling back on `ffmpeg` (the program named) for what symphonia and libopus cannot decode.
+pub(crate) fn open_path(
+    path: &std::path::Path,
+    ffmpeg: &std::ffi::OsStr,
+) -> Result<Decoder, DecodeError> {
+    let extension = path.extension().map(|e| e.to_string_lossy().into_owned());
+    let file = std::fs::File::open(path)?;
+    let mut head = [0u8; 64];
+    let head_len = (&file).take(64).read(&mut head)?;
+    let sniffed = sniff(&head[..head_len]);
+    let unsupported = |e: DecodeError| match (e, sniffed) {
+        (DecodeError::Unsupported { what }, Some(format)) => DecodeError::Unsupported {
+            what: if what == UNKNOWN_CONTAINER {
+                format.to_owned()
+            } else {
+                format!("{format}: {what}")
+            },
+        },
+        (e, _) => e,
+    };
+    use std::io::Seek;
+    let mut file = file;
+    file.rewind()?;
+    match Decoder::open_file(file, extension.as_deref()) {
+        #[cfg(feature = "ffmpeg")]
+        Err(e @ DecodeError::Unsupported { .. }) => match crate::ffmpeg::open(path, ffmpeg) {
+            Err(DecodeError::Io(io)) if io.kind() == std::io::ErrorKind::NotFound => {
+                Err(unsupported(e))
+            }
+            other => other,
+        },
+        other => {
+            let _ = ffmpeg;
+            other.map_err(unsupported)
+        }
+    }
+}
+
+/// What the probe says when no container it reads was found.
+const UNKNOWN_CONTAINER: &str = "not a WAV, MP3, FLAC, Ogg, MP4/M4A or Matroska file";
+
+fn unknown_container() -> DecodeError {
+    DecodeError::Unsupported {
+        what: UNKNOWN_CONTAINER.into(),
+    }
+}
+
+/// Names a format from a file's first bytes, for the formats this crate does not decode itself.
+fn sniff(head: &[u8]) -> Option<&'static str> {
+    const ASF: [u8; 16] = [
+        0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11, 0xA6, 0xD9, 0x00, 0xAA, 0x00, 0x62, 0xCE,
+        0x6C,
+    ];
+    let at = |offset: usize, magic: &[u8]| head.get(offset..offset + magic.len()) == Some(magic);
+    if head.starts_with(&ASF) {
+        Some("WMA (ASF container)")
+    } else if head.starts_with(b"#!AMR-WB\n") {
+        Some("AMR-WB")
+    } else if head.starts_with(b"#!AMR") {
+        Some("AMR")
+    } else if at(4, b"ftyp3g") {
+        Some("3GPP (usually AMR)")
+    } else if head.starts_with(b"FORM") && (at(8, b"AIFF") || at(8, b"AIFC")) {
+        Some("AIFF")
+    } else if head.starts_with(b"caff") {
+        Some("Core Audio (CAF)")
+    } else if head.starts_with(b"MAC ") {
+        Some("Monkey's Audio (APE)")
+    } else if head.starts_with(b"wvpk") {
+        Some("WavPack")
+    } else if head.starts_with(b".snd") {
+        Some("Sun/NeXT AU")
+    } else if head.starts_with(b"fLaC") || head.starts_with(b"OggS") || head.starts_with(b"RIFF") {
+        None
+    } else if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        Some("Matroska/WebM")
+    } else if at(4, b"ftyp") {
+        Some("MP4/M4A")
+    } else {
+        None
     }
 }
 
@@ -242,6 +335,9 @@ pub struct Decoder {
     frames_in: u64,
     frames_out: u64,
     done: bool,
+    /// The ffmpeg process producing the input, when it comes through ffmpeg.
+    #[cfg(feature = "ffmpeg")]
+    conversion: Option<crate::ffmpeg::Conversion>,
 }
 
 impl fmt::Debug for Decoder {
@@ -291,11 +387,16 @@ impl Decoder {
                 &FormatOptions::default(),
                 &MetadataOptions::default(),
             )
-            .map_err(|e| {
-                classify(
+            .map_err(|e| match e {
+                // Scanning to the end without finding a container this crate reads.
+                SymphoniaError::Unsupported(_) => unknown_container(),
+                SymphoniaError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    unknown_container()
+                }
+                e => classify(
                     e,
                     "the container is not one of WAV, MP3, FLAC, Ogg, MP4/M4A, Matroska",
-                )
+                ),
             })?;
         let format = probed.format;
         let track = format
@@ -359,12 +460,22 @@ impl Decoder {
             frames_in: 0,
             frames_out: 0,
             done: false,
+            #[cfg(feature = "ffmpeg")]
+            conversion: None,
         })
     }
 
     /// What the input is.
     pub fn info(&self) -> &SourceInfo {
         &self.info
+    }
+
+    /// This decoder reads what an ffmpeg conversion writes; it owns the process from now on.
+    #[cfg(feature = "ffmpeg")]
+    pub(crate) fn with_conversion(mut self, conversion: crate::ffmpeg::Conversion) -> Decoder {
+        self.info.codec = "ffmpeg".into();
+        self.conversion = Some(conversion);
+        self
     }
 
     /// The next chunk of 16 kHz mono PCM, or `None` at the end of the audio.
@@ -374,7 +485,14 @@ impl Decoder {
                 return Ok(Some(chunk));
             }
             if self.done {
-                return guarded(|| self.flush());
+                let tail = guarded(|| self.flush())?;
+                #[cfg(feature = "ffmpeg")]
+                if tail.is_none() {
+                    if let Some(mut conversion) = self.conversion.take() {
+                        conversion.finish()?;
+                    }
+                }
+                return Ok(tail);
             }
             if let Err(e) = guarded(|| self.decode_packet()) {
                 // A decoder that failed (or panicked) is not asked again.

@@ -1,9 +1,14 @@
 //! Real-world audio for speech services: decode what people record (WAV of any PCM width, IEEE float,
-//! A-law and µ-law; MP3; FLAC; Ogg/Vorbis; AAC in M4A/MP4), mix it down to one channel, resample it to
+//! A-law and µ-law; MP3; FLAC; Ogg/Vorbis; Ogg/Opus; AAC in M4A/MP4; anything else through `ffmpeg` when it
+//! is on `PATH`), mix it down to one channel, resample it to
 //! 16 kHz with a band-limited resampler, and cut it into segments at the speaker's pauses.
 //!
-//! No protocol knowledge and no IO beyond [`std::io::Read`]: the client crates put these pieces in front of
+//! No protocol knowledge and no IO beyond [`std::io::Read`] (and, for formats nothing here decodes, an
+//! `ffmpeg` child process): the client crates put these pieces in front of
 //! the speech services.
+//!
+//! Features (both on by default): `opus` (Ogg/Opus through libopus, built from the source the `opus` crate
+//! bundles) and `ffmpeg` (the `ffmpeg` fallback; no build-time cost).
 //!
 //! - [`decode`]: [`decode::Decoder`] hands out 16 kHz mono 16-bit PCM chunk by chunk, in constant memory,
 //!   whatever the length of the recording;
@@ -34,6 +39,8 @@
 //! ```
 
 pub mod decode;
+#[cfg(feature = "ffmpeg")]
+mod ffmpeg;
 pub mod segment;
 
 /// Entry points for the fuzz targets (`fuzz/fuzz_targets/`) and the corpus replay test. Not part of the API.

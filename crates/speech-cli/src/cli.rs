@@ -114,7 +114,7 @@ pub(crate) enum OutputArg {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Transcribe audio files of any length: WAV, MP3, FLAC, Ogg (Vorbis; Opus up to 60 s), AAC/M4A.
+    /// Transcribe audio files of any length: WAV, MP3, FLAC, Ogg (Vorbis, Opus), AAC/M4A, and more with ffmpeg.
     Transcribe(TranscribeArgs),
     /// Speak text (or an SSML file) and write the audio to a file or stdout.
     Synthesize(SynthesizeArgs),

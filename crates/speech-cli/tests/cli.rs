@@ -415,6 +415,55 @@ fn transcribe_sends_short_ogg_opus_whole_and_decodes_longer_opus() {
 }
 
 #[test]
+fn transcribe_decodes_wma_through_ffmpeg_and_without_it_names_the_format_and_the_fix() {
+    use speech_emulator::engine::Transcript;
+    use speech_emulator::engines::scripted::ScriptedRecognizer;
+    let recognizer = std::sync::Arc::new(ScriptedRecognizer::new());
+    recognizer.set_default(Transcript::Text {
+        text: "Heard that.".into(),
+        confidence: 0.9,
+    });
+    let emu = speech_emulator::Emulator::builder()
+        .key(KEY)
+        .recognizer(recognizer)
+        .start_blocking()
+        .expect("the emulator starts");
+    let dir = tempfile::tempdir().unwrap();
+    let (wav, starts) = spoken_wav(dir.path(), "meeting.wav");
+    let wma = dir.path().join("meeting.wma");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-i"])
+        .arg(&wav)
+        .args(["-c:a", "wmav2", "-y"])
+        .arg(&wma)
+        .status()
+        .expect("ffmpeg runs (scripts/setup.sh installs it)");
+    assert!(status.success());
+
+    let r = run(&mut speech_at(
+        &emu,
+        &["transcribe", "--output", "srt", wma.to_str().unwrap()],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    let cues = strict_srt(&r.stdout);
+    assert_eq!(cues.len(), 3, "{}", r.stdout);
+    for ((start, _, _), expected) in cues.iter().zip(&starts) {
+        assert!(
+            (start - expected.as_secs_f64()).abs() <= 0.5,
+            "{start} vs {expected:?}"
+        );
+    }
+
+    // No ffmpeg on PATH: exit 4, the format named, and how to fix it.
+    let empty = tempfile::tempdir().unwrap();
+    let r = run(speech_at(&emu, &["transcribe", wma.to_str().unwrap()]).env("PATH", empty.path()));
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(r.stderr.contains("WMA"), "{r:?}");
+    assert!(r.stderr.contains("install"), "{r:?}");
+    assert!(r.stderr.contains("ffmpeg -i"), "{r:?}");
+}
+
+#[test]
 fn transcribe_not_audio_and_missing_file_exit_4_with_json_error_lines() {
     let emu = emulator();
     let dir = tempfile::tempdir().unwrap();
