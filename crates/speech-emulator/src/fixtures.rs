@@ -110,3 +110,61 @@ pub const SENTENCES: &[&str] = &[
     "The coffee machine on the second floor is fixed.",
     "Remember to turn off the lights when you leave.",
 ];
+
+/// `samples` at `from` Hz, at `to` Hz by linear interpolation (crude, but speech stays speech; the
+/// decoders under test resample with a band-limited filter).
+pub fn resample_linear(samples: &[i16], from: u32, to: u32) -> Vec<i16> {
+    if samples.is_empty() || from == 0 || to == 0 {
+        return Vec::new();
+    }
+    let n = (samples.len() as u64 * u64::from(to) / u64::from(from)) as usize;
+    let step = f64::from(from) / f64::from(to);
+    (0..n)
+        .map(|i| {
+            let x = i as f64 * step;
+            let j = x as usize;
+            let frac = x - j as f64;
+            let a = f64::from(samples[j.min(samples.len() - 1)]);
+            let b = f64::from(samples[(j + 1).min(samples.len() - 1)]);
+            (a + (b - a) * frac).round() as i16
+        })
+        .collect()
+}
+
+/// An MP3 (LAME, 128 kbit/s CBR, no VBR tag) of stereo audio at `rate` Hz, as a phone or recorder writes
+/// one. Errors are LAME's, as text. (With the default `mp3` feature.)
+#[cfg(feature = "mp3")]
+pub fn mp3_stereo(rate: u32, left: &[i16], right: &[i16]) -> Result<Vec<u8>, EngineError> {
+    use mp3lame_encoder::{Bitrate, Builder, DualPcm, FlushNoGap, Quality};
+    let lame =
+        |what: &str, e: &dyn std::fmt::Display| EngineError::new(format!("LAME {what}: {e}"));
+    let mut builder = Builder::new().ok_or_else(|| EngineError::new("LAME: no encoder"))?;
+    builder
+        .set_num_channels(2)
+        .map_err(|e| lame("channels", &e))?;
+    builder
+        .set_sample_rate(rate)
+        .map_err(|e| lame("rate", &e))?;
+    builder
+        .set_brate(Bitrate::Kbps128)
+        .map_err(|e| lame("bit rate", &e))?;
+    builder
+        .set_to_write_vbr_tag(false)
+        .map_err(|e| lame("VBR tag", &e))?;
+    builder
+        .set_quality(Quality::Good)
+        .map_err(|e| lame("quality", &e))?;
+    let mut encoder = builder.build().map_err(|e| lame("setup", &e))?;
+    let mut out = Vec::new();
+    for (l, r) in left.chunks(1152 * 16).zip(right.chunks(1152 * 16)) {
+        out.reserve(mp3lame_encoder::max_required_buffer_size(l.len()));
+        encoder
+            .encode_to_vec(DualPcm { left: l, right: r }, &mut out)
+            .map_err(|e| lame("encode", &e))?;
+    }
+    out.reserve(mp3lame_encoder::max_required_buffer_size(0));
+    encoder
+        .flush_to_vec::<FlushNoGap>(&mut out)
+        .map_err(|e| lame("flush", &e))?;
+    Ok(out)
+}
