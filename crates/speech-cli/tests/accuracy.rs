@@ -139,3 +139,64 @@ fn the_main_job_hears_real_speech_as_well_as_the_reference_decoder() {
         "{errors} word errors; the reference decoder makes {REFERENCE_ERRORS}"
     );
 }
+
+/// The five LibriVox sentences joined into one recording with pauses between them, as a 44.1 kHz stereo MP3:
+/// cut at the pauses, recognized and stitched, the subtitles hold the book's words (WER ≤ 10 %) and a cue
+/// starts within 0.5 s of each reader's sentence.
+#[test]
+fn librivox_sentences_joined_into_one_mp3_come_back_as_subtitles() {
+    use speech_emulator::fixtures::{mp3_stereo, resample_linear};
+    let data = Path::new(DATA).join("librivox");
+    let pauses_ms = [700u64, 1_500, 900, 2_000, 1_200];
+    let mut samples: Vec<i16> = Vec::new();
+    let mut starts = Vec::new();
+    let mut reference = Vec::new();
+    for ((id, words), pause) in transcriptions(&data.join("transcription"))
+        .into_iter()
+        .zip(pauses_ms)
+    {
+        samples.extend(std::iter::repeat_n(0i16, pause as usize * 16));
+        let mut reader = hound::WavReader::open(data.join(format!("{id}.wav"))).expect("a clip");
+        assert_eq!(reader.spec().sample_rate, 16_000);
+        let clip: Vec<i16> = reader
+            .samples::<i16>()
+            .map(|s| s.expect("a sample"))
+            .collect();
+        // Where the reader's voice starts (the clips have a little room noise before it).
+        let lead = clip
+            .iter()
+            .position(|s| s.unsigned_abs() > 2_000)
+            .unwrap_or(0);
+        starts.push((samples.len() + lead) as f64 / 16_000.0);
+        samples.extend(clip);
+        reference.push(words);
+    }
+    samples.extend(std::iter::repeat_n(0i16, 16_000));
+    assert_eq!(reference.len(), 5);
+    let channel = resample_linear(&samples, 16_000, 44_100);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("librivox.mp3");
+    let mp3 = mp3_stereo(44_100, &channel, &channel).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&path, mp3).expect("write the MP3");
+
+    let r = run(speech().args(["transcribe", "--output", "srt"]).arg(&path));
+    assert_eq!(r.code, 0, "{r:?}");
+    let cues = common::strict_srt(&r.stdout);
+    let heard: Vec<&str> = cues.iter().map(|(_, _, text)| text.as_str()).collect();
+    let (errors, words) = word_errors(&reference.join(" "), &heard.join(" "), "en-US");
+    let wer = errors as f64 / words as f64;
+    println!(
+        "LibriVox joined, {:.1} s: {} cues, WER {:.1} % ({errors}/{words})",
+        samples.len() as f64 / 16_000.0,
+        cues.len(),
+        wer * 100.0
+    );
+    assert!(wer <= MAX_WER, "WER {:.1} %:\n{}", wer * 100.0, r.stdout);
+    for at in starts {
+        assert!(
+            cues.iter().any(|(cue, _, _)| (cue - at).abs() <= 0.5),
+            "no cue starts within 0.5 s of {at:.2} s:\n{}",
+            r.stdout
+        );
+    }
+}
