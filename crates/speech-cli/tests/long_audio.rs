@@ -1,7 +1,8 @@
 //! Long recordings in formats the service does not take, through the main job with the real offline engine:
 //! about three minutes of flite speech (42 sentences after pauses of 0.6–3 s) come back from
 //! `speech transcribe --output srt` (no credentials: the embedded emulator) with WER ≤ 10 % against the script,
-//! and every sentence starts a cue within 0.5 s of where it starts in the audio:
+//! every sentence starts a cue within 0.5 s of where it starts in the audio, and each sentence is one cue (none
+//! is cut between two segments):
 //!
 //! - as 44.1 kHz stereo MP3, with the default model (Whisper base);
 //! - the same content as a 48 kHz stereo WAV, a FLAC and an 8 kHz µ-law WAV, in one run of the CLI with the
@@ -52,6 +53,8 @@ fn check(label: &str, srt: &str, reference: &[&str], spoken: &Spoken, elapsed: D
         wer * 100.0
     );
     assert!(wer <= 0.10, "{label}: WER {:.1} %:\n{srt}", wer * 100.0);
+    // One cue per sentence (each fits a cue's two lines): no sentence was cut in two between segments.
+    assert_eq!(cues.len(), reference.len(), "{label}:\n{srt}");
     for (start, text) in spoken.starts.iter().zip(reference) {
         let at = start.as_secs_f64();
         assert!(
