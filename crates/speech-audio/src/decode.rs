@@ -215,6 +215,17 @@ pub(crate) fn open_path(
     let mut file = file;
     file.rewind()?;
     match Decoder::open_file(file, extension.as_deref()) {
+        // A container this crate reads, which it could not even open: damaged, not another format.
+        Err(DecodeError::Unsupported { what })
+            if what == UNKNOWN_CONTAINER && sniff_ours(&head[..head_len]).is_some() =>
+        {
+            Err(DecodeError::Malformed {
+                reason: format!(
+                    "it starts like {} but does not decode",
+                    sniff_ours(&head[..head_len]).unwrap_or("audio")
+                ),
+            })
+        }
         #[cfg(feature = "ffmpeg")]
         Err(e @ DecodeError::Unsupported { .. }) => match crate::ffmpeg::open(path, ffmpeg) {
             Err(DecodeError::Io(io)) if io.kind() == std::io::ErrorKind::NotFound => {
@@ -226,6 +237,22 @@ pub(crate) fn open_path(
             let _ = ffmpeg;
             other.map_err(unsupported)
         }
+    }
+}
+
+/// Names the formats this crate decodes itself from a file's first bytes.
+fn sniff_ours(head: &[u8]) -> Option<&'static str> {
+    let at = |offset: usize, magic: &[u8]| head.get(offset..offset + magic.len()) == Some(magic);
+    if head.starts_with(b"RIFF") && at(8, b"WAVE") {
+        Some("a WAV file")
+    } else if head.starts_with(b"fLaC") {
+        Some("a FLAC file")
+    } else if head.starts_with(b"OggS") {
+        Some("an Ogg file")
+    } else if head.starts_with(b"ID3") {
+        Some("an MP3 file (ID3 tag)")
+    } else {
+        None
     }
 }
 
