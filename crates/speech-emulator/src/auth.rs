@@ -35,6 +35,8 @@ Make sure to use a token issued for this resource.";
 const EXPIRED_TOKEN: &str = "Access denied due to an expired authorization token. \
 Tokens are valid for 10 minutes: fetch a new one from the token service.";
 const INVALID_ENTRA: &str = "Access denied due to an invalid Microsoft Entra token or resource id.";
+const FAST_CREDENTIALS: &str = "Access denied: fast transcription takes the resource key \
+(Ocp-Apim-Subscription-Key) or a Microsoft Entra token (Authorization: Bearer <token>).";
 
 /// The gateway-style JSON error answer.
 pub(crate) fn error_json(status: StatusCode, message: &str) -> Response {
@@ -236,6 +238,38 @@ impl Authority {
             Ok(()) => Ok(()),
             Err(TokenError::Expired) => Err(Denied::new(StatusCode::UNAUTHORIZED, EXPIRED_TOKEN)),
             Err(TokenError::Invalid) => Err(Denied::new(StatusCode::UNAUTHORIZED, INVALID_TOKEN)),
+        }
+    }
+
+    /// Check the credentials of a fast-transcription request: the key, or a plain Entra bearer
+    /// (`Bearer <token>`, not `aad#…`) when an Entra resource id is configured. A token issued by the token
+    /// service is refused: the service does not document taking one there.
+    pub(crate) fn check_fast(&self, headers: &HeaderMap) -> Result<(), Denied> {
+        if let Some(key) = headers.get("ocp-apim-subscription-key") {
+            return if self.is_key(key.as_bytes()) {
+                Ok(())
+            } else {
+                Err(Denied::new(StatusCode::UNAUTHORIZED, INVALID_KEY))
+            };
+        }
+        let Some(authorization) = headers.get(header::AUTHORIZATION) else {
+            return Err(Denied::new(StatusCode::FORBIDDEN, MISSING_CREDENTIALS));
+        };
+        let token = authorization
+            .to_str()
+            .unwrap_or("")
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .unwrap_or("");
+        let entra = self.entra_resource_id.is_some()
+            && !token.is_empty()
+            && !token.starts_with("aad#")
+            && self.verify(token).is_err();
+        if entra {
+            Ok(())
+        } else {
+            Err(Denied::new(StatusCode::UNAUTHORIZED, FAST_CREDENTIALS))
         }
     }
 

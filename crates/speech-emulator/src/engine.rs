@@ -66,6 +66,13 @@ pub trait Recognizer: Send + Sync + 'static {
         let _ = language;
         true
     }
+    /// The engine's own identification of the language of `audio` (16 kHz mono speech): language codes
+    /// (`en`, `de`, …) with their probabilities, likeliest first. Empty (the default) when the engine cannot
+    /// tell; fast transcription then assumes `en-US`.
+    fn detect_language(&self, audio: &[i16]) -> Result<Vec<(String, f32)>, EngineError> {
+        let _ = audio;
+        Ok(Vec::new())
+    }
     /// Transcribe one speech segment. Blocking; may take seconds for real engines.
     fn recognize(&self, input: RecognitionInput<'_>) -> Result<Transcript, EngineError>;
 }

@@ -25,6 +25,16 @@ impl Spoken {
 /// Speaks `script` — pairs of (silence before, English sentence) — with flite's `slt` voice. Needs flite
 /// (`scripts/setup.sh` installs it); the error says so when it is missing.
 pub fn speak(script: &[(Duration, &str)]) -> Result<Spoken, EngineError> {
+    let voiced: Vec<(Duration, &str, &str)> = script
+        .iter()
+        .map(|(pause, text)| (*pause, "slt", *text))
+        .collect();
+    speak_as(&voiced)
+}
+
+/// Speaks `script` — triples of (silence before, flite voice, English sentence) — for dialogues: flite's
+/// 16 kHz voices are `slt` (a woman), `rms` and `awb` (men).
+pub fn speak_as(script: &[(Duration, &str, &str)]) -> Result<Spoken, EngineError> {
     let tts = SystemTts::detect()?;
     if tts.flite().is_none() {
         return Err(EngineError::new(
@@ -33,7 +43,7 @@ pub fn speak(script: &[(Duration, &str)]) -> Result<Spoken, EngineError> {
     }
     let mut samples = Vec::new();
     let mut starts = Vec::new();
-    for (pause, text) in script {
+    for (pause, voice, text) in script {
         samples.extend(std::iter::repeat_n(
             0i16,
             (pause.as_secs_f64() * 16_000.0) as usize,
@@ -41,7 +51,7 @@ pub fn speak(script: &[(Duration, &str)]) -> Result<Spoken, EngineError> {
         let pcm = tts.synthesize(SynthesisInput {
             text,
             locale: "en-US",
-            engine_voice: "slt",
+            engine_voice: voice,
             rate: 1.0,
         })?;
         if pcm.sample_rate != 16_000 {

@@ -65,12 +65,14 @@ pub mod codec;
 pub mod engine;
 pub mod engines;
 pub mod fixtures;
+pub mod multipart;
 pub mod ssml;
 pub mod text;
 pub mod voices;
 
 mod auth;
 mod body;
+mod fast;
 mod faults;
 mod log;
 mod pron;

@@ -157,6 +157,8 @@ pub struct EmulatorBuilder {
     audio_timeout: Duration,
     initial_silence: [Duration; 3],
     max_body_bytes: u64,
+    fast_transcription: bool,
+    max_fast_body_bytes: u64,
     latency: Duration,
     quota: Option<(u32, Duration)>,
     max_concurrency: Option<usize>,
@@ -180,6 +182,8 @@ impl Default for EmulatorBuilder {
                 RecognitionMode::Dictation.default_initial_silence_timeout(),
             ],
             max_body_bytes: 64 * 1024 * 1024,
+            fast_transcription: true,
+            max_fast_body_bytes: 300 * 1024 * 1024,
             latency: Duration::ZERO,
             quota: None,
             max_concurrency: None,
@@ -277,6 +281,20 @@ impl EmulatorBuilder {
     /// (Only the first 60 s of audio are heard whatever the size.)
     pub fn max_body_bytes(mut self, bytes: u64) -> Self {
         self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Whether fast transcription is offered (default: yes). Without it, its endpoint answers `404` as a
+    /// region without the feature would (the emulator's reading; the service's answer is not documented).
+    pub fn fast_transcription(mut self, offered: bool) -> Self {
+        self.fast_transcription = offered;
+        self
+    }
+
+    /// The largest fast-transcription request body accepted; a larger one is answered `413`. Default 300 MB,
+    /// the service's limit.
+    pub fn max_fast_body_bytes(mut self, bytes: u64) -> Self {
+        self.max_fast_body_bytes = bytes;
         self
     }
 
@@ -441,6 +459,8 @@ impl EmulatorBuilder {
             audio_timeout: self.audio_timeout,
             initial_silence: self.initial_silence,
             max_body_bytes: self.max_body_bytes,
+            fast_transcription: self.fast_transcription,
+            max_fast_body_bytes: self.max_fast_body_bytes,
             shutdown: shutdown_rx.clone(),
         });
         let router = router(state.clone());
@@ -474,6 +494,8 @@ pub(crate) struct AppState {
     pub(crate) audio_timeout: Duration,
     pub(crate) initial_silence: [Duration; 3],
     pub(crate) max_body_bytes: u64,
+    pub(crate) fast_transcription: bool,
+    pub(crate) max_fast_body_bytes: u64,
     pub(crate) shutdown: watch::Receiver<bool>,
 }
 
@@ -609,6 +631,10 @@ fn router(state: Arc<AppState>) -> Router {
         .route(
             "/stt/speech/recognition/{mode}/cognitiveservices/v1",
             post(stt::recognize),
+        )
+        .route(
+            "/speechtotext/transcriptions:transcribe",
+            post(crate::fast::transcribe),
         )
         .route("/cognitiveservices/v1", post(tts::synthesize))
         .route("/tts/cognitiveservices/v1", post(tts::synthesize))

@@ -104,7 +104,7 @@ fn percent_decode(s: &str) -> Option<String> {
 }
 
 /// Query pairs, names lower-cased; a pair that does not decode is kept with an empty value.
-fn query_pairs(query: &str) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -120,7 +120,7 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn is_locale(s: &str) -> bool {
+pub(crate) fn is_locale(s: &str) -> bool {
     let mut parts = s.split('-');
     let primary_ok = parts
         .next()
@@ -254,7 +254,7 @@ fn check_request(
 /// body, and closing a connection with unread bytes in it resets it, often before the client has read the
 /// answer; so the body is drained first (up to the body cap, within the audio timeout), as servers do with a
 /// lingering close.
-async fn early(
+pub(crate) async fn early(
     state: &AppState,
     headers: &http::HeaderMap,
     body: Body,

@@ -93,6 +93,9 @@ pub enum HostKind {
     TextToSpeech,
     /// Custom voice synthesis (`voice`).
     CustomVoice,
+    /// The `api.cognitive` host of the region (as the token service's), where the speech-to-text REST API
+    /// lives (fast transcription); on a custom domain, the domain itself with no service prefix.
+    Api,
 }
 
 impl HostKind {
@@ -100,7 +103,7 @@ impl HostKind {
     /// `None` for the token service, whose path is the same everywhere.
     pub fn label(self) -> Option<&'static str> {
         match self {
-            HostKind::Token => None,
+            HostKind::Token | HostKind::Api => None,
             HostKind::SpeechToText => Some("stt"),
             HostKind::TextToSpeech => Some("tts"),
             HostKind::CustomVoice => Some("voice"),
@@ -465,6 +468,19 @@ impl Endpoint {
     /// Text-to-speech synthesis with prebuilt voices (`POST`).
     pub fn synthesis_uri(&self) -> Result<Uri, Error> {
         self.uri(HostKind::TextToSpeech, SYNTHESIS_PATH, &[])
+    }
+
+    /// Fast transcription (`POST`, multipart): `/speechtotext/transcriptions:transcribe?api-version=…` on the
+    /// region's `api.cognitive` host, on the custom domain, or under the base URL.
+    pub fn fast_transcription_uri(
+        &self,
+        version: crate::stt::fast::ApiVersion,
+    ) -> Result<Uri, Error> {
+        self.uri(
+            HostKind::Api,
+            crate::stt::fast::FAST_TRANSCRIPTION_PATH,
+            &[("api-version", version.as_str())],
+        )
     }
 
     /// Custom (neural) voice synthesis for the deployment `deployment_id` (`POST`).

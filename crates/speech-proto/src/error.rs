@@ -34,6 +34,8 @@ pub enum Service {
     Synthesis,
     /// The voices list.
     Voices,
+    /// Fast transcription (`/speechtotext/transcriptions:transcribe`).
+    FastTranscription,
 }
 
 impl fmt::Display for Service {
@@ -43,6 +45,7 @@ impl fmt::Display for Service {
             Service::Recognition => "speech-to-text",
             Service::Synthesis => "text-to-speech",
             Service::Voices => "voices list",
+            Service::FastTranscription => "fast transcription",
         })
     }
 }
@@ -837,8 +840,35 @@ const SERVER_ERROR_SYNTHESIS: Hint = Hint {
     fix: "check the SSML against the message; if it is valid, retry with exponential backoff",
 };
 
+const BAD_REQUEST_FAST: Hint = Hint {
+    causes: &[
+        "the definition breaks a rule (a locale the service does not support, maxSpeakers outside 2-35, \
+         channels other than 0 and 1, diarization with two separate channels)",
+        "the audio is in a format the service cannot decode, or longer than 2 hours",
+        "the multipart body is malformed (the boundary, the part names `definition` and `audio`)",
+    ],
+    fix: "check the message: it names the field; send WAV, MP3, FLAC or Ogg audio of at most 2 hours",
+};
+
+const NOT_FOUND_FAST: Hint = Hint {
+    causes: &[
+        "fast transcription is not available in this region (or for this resource)",
+        "the endpoint is not the resource's (a custom domain or region of another resource)",
+    ],
+    fix: "use a region that offers fast transcription (e.g. eastus, westeurope), or transcribe the file in \
+          short-audio segments instead",
+};
+
+const PAYLOAD_TOO_LARGE_FAST: Hint = Hint {
+    causes: &["the file is larger than the service takes (300 MB) or longer than 2 hours"],
+    fix: "split the recording, or compress it (e.g. MP3 or Opus instead of WAV)",
+};
+
 fn hint_for(service: Service, status: StatusCode) -> Option<Hint> {
     Some(match (status.as_u16(), service) {
+        (400, Service::FastTranscription) => BAD_REQUEST_FAST,
+        (404, Service::FastTranscription) => NOT_FOUND_FAST,
+        (413, Service::FastTranscription) => PAYLOAD_TOO_LARGE_FAST,
         (400, Service::Recognition) => BAD_REQUEST_RECOGNITION,
         (400, Service::Synthesis) => BAD_REQUEST_SYNTHESIS,
         (400, Service::Token) => BAD_REQUEST_TOKEN,

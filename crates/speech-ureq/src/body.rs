@@ -18,6 +18,12 @@ const PEEK_CHUNK: usize = 4096;
 /// read error (so that it is reported as [`Error::Io`], not as a transport failure).
 pub(crate) struct Upload<'a> {
     source: Source<'a>,
+    /// Bytes sent before and after the source's (a multipart body's framing), and how far each got.
+    prefix: &'a [u8],
+    suffix: &'a [u8],
+    prefix_pos: usize,
+    suffix_pos: usize,
+    source_done: bool,
     taken: u64,
     source_error: Option<io::Error>,
 }
@@ -60,9 +66,21 @@ impl<'a> Upload<'a> {
     fn new(source: Source<'a>) -> Self {
         Upload {
             source,
+            prefix: &[],
+            suffix: &[],
+            prefix_pos: 0,
+            suffix_pos: 0,
+            source_done: false,
             taken: 0,
             source_error: None,
         }
+    }
+
+    /// The same body between `prefix` and `suffix` (a multipart body around the audio).
+    pub(crate) fn framed(mut self, prefix: &'a [u8], suffix: &'a [u8]) -> Self {
+        self.prefix = prefix;
+        self.suffix = suffix;
+        self
     }
 
     /// The body plan the core's call machine decides retries by.
@@ -89,6 +107,9 @@ impl<'a> Upload<'a> {
             }
             Source::Empty | Source::Stream { .. } => {}
         }
+        self.prefix_pos = 0;
+        self.suffix_pos = 0;
+        self.source_done = false;
         self.taken = 0;
         Ok(())
     }
@@ -101,6 +122,21 @@ impl<'a> Upload<'a> {
 
 impl Read for Upload<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(rest) = self.prefix.get(self.prefix_pos..).filter(|r| !r.is_empty()) {
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.prefix_pos += n;
+            self.taken += n as u64;
+            return Ok(n);
+        }
+        if self.source_done {
+            let rest = self.suffix.get(self.suffix_pos..).unwrap_or_default();
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.suffix_pos += n;
+            self.taken += n as u64;
+            return Ok(n);
+        }
         let result = match &mut self.source {
             Source::Empty => Ok(0),
             Source::Bytes { bytes, pos } => {
@@ -117,6 +153,10 @@ impl Read for Upload<'_> {
             },
         };
         match result {
+            Ok(0) if !buf.is_empty() && !self.suffix.is_empty() => {
+                self.source_done = true;
+                self.read(buf)
+            }
             Ok(n) => {
                 self.taken += n as u64;
                 Ok(n)

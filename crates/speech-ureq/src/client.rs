@@ -34,6 +34,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// while it recognizes the audio.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The default timeout for each read of a fast transcription's answer (30 minutes): the service answers when
+/// the whole file is transcribed, and says nothing until then.
+pub const DEFAULT_FAST_TRANSCRIPTION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
 /// A blocking client for the Azure Speech REST APIs.
 ///
 /// Cheap to clone (an `Arc` inside); clones share the connection pool and the token. `Send + Sync`: share one
@@ -42,18 +46,22 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// retry; the client only sends with ureq, reads, locks and sleeps.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    agent: Agent,
-    endpoint: Endpoint,
+pub(crate) struct Inner {
+    pub(crate) agent: Agent,
+    /// The same settings with the long read timeout of fast transcription.
+    pub(crate) fast_agent: Agent,
+    /// Fast transcription's own authentication (the key as it is, Entra as a plain bearer).
+    pub(crate) fast_auth: SharedAuth,
+    pub(crate) endpoint: Endpoint,
     credential: Credential,
     token_config: TokenConfig,
     auth: SharedAuth,
-    retry: RetryPolicy,
+    pub(crate) retry: RetryPolicy,
     check_audio: bool,
-    clock: Clock,
+    pub(crate) clock: Clock,
 }
 
 /// Settings for a [`Client`]; start with [`Client::builder`].
@@ -65,6 +73,7 @@ pub struct ClientBuilder {
     token_config: TokenConfig,
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
+    fast_read_timeout: Option<Duration>,
     timeout: Option<Duration>,
     user_agent: String,
     retry: RetryPolicy,
@@ -114,6 +123,14 @@ impl ClientBuilder {
     /// wait for an answer and every pause while a [`SynthesisStream`] is read.
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// How long each read of a fast transcription's answer may wait (default
+    /// [`DEFAULT_FAST_TRANSCRIPTION_TIMEOUT`], 30 minutes): the service says nothing until the whole file is
+    /// transcribed.
+    pub fn fast_transcription_timeout(mut self, timeout: Duration) -> Self {
+        self.fast_read_timeout = Some(timeout);
         self
     }
 
@@ -245,29 +262,41 @@ impl ClientBuilder {
             (None, true) => Proxy::try_from_env(),
             (None, false) => None,
         };
-        let config = Config::builder()
-            // The core classifies every answer; ureq must hand back 4xx/5xx as responses.
-            .http_status_as_error(false)
-            // A redirect would carry the key header to another host; the core treats 3xx as an error answer.
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .accept_encoding("")
-            .user_agent(self.user_agent.as_str())
-            .timeout_connect(Some(
-                self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
-            ))
-            .timeout_per_read(Some(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT)))
-            .timeout_per_call(self.timeout)
-            .tls_config(tls.build())
-            .proxy(proxy)
-            .build();
+        let tls_config = tls.build();
+        let config = |read_timeout: Duration| {
+            Config::builder()
+                // The core classifies every answer; ureq must hand back 4xx/5xx as responses.
+                .http_status_as_error(false)
+                // A redirect would carry the key header to another host; the core treats 3xx as an error answer.
+                .max_redirects(0)
+                .max_redirects_will_error(false)
+                .accept_encoding("")
+                .user_agent(self.user_agent.as_str())
+                .timeout_connect(Some(
+                    self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+                ))
+                .timeout_per_read(Some(read_timeout))
+                .timeout_per_call(self.timeout)
+                .tls_config(tls_config.clone())
+                .proxy(proxy.clone())
+                .build()
+        };
+        let agent =
+            Agent::new_with_config(config(self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT)));
+        let fast_agent = Agent::new_with_config(config(
+            self.fast_read_timeout
+                .unwrap_or(DEFAULT_FAST_TRANSCRIPTION_TIMEOUT),
+        ));
+        let fast_auth = SharedAuth::new(Auth::for_fast_transcription(&self.credential)?);
         let clock = Clock::new(
             self.clock.unwrap_or_else(|| Arc::new(Instant::now)),
             self.sleep.unwrap_or_else(|| Arc::new(std::thread::sleep)),
         );
         Ok(Client {
             inner: Arc::new(Inner {
-                agent: Agent::new_with_config(config),
+                agent,
+                fast_agent,
+                fast_auth,
                 endpoint,
                 credential: self.credential,
                 token_config: self.token_config,
@@ -290,6 +319,7 @@ impl Client {
             token_config: TokenConfig::default(),
             connect_timeout: None,
             read_timeout: None,
+            fast_read_timeout: None,
             timeout: None,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             retry: RetryPolicy::default(),
@@ -397,7 +427,8 @@ impl Client {
             upload.plan(),
             self.inner.retry,
         );
-        self.drive(&self.inner.auth, call, upload).and_then(value)
+        self.drive(&self.inner.agent, &self.inner.auth, call, upload)
+            .and_then(value)
     }
 
     /// Synthesize speech. The answer streams: the returned reader yields audio as the service sends it, and
@@ -410,7 +441,7 @@ impl Client {
     pub fn synthesize(&self, request: &SynthesisRequest) -> Result<SynthesisStream, Error> {
         let call = Call::synthesis(request.build(&self.inner.endpoint)?, self.inner.retry);
         let mut upload = Upload::bytes(request.body().as_bytes());
-        match self.drive(&self.inner.auth, call, &mut upload)? {
+        match self.drive(&self.inner.agent, &self.inner.auth, call, &mut upload)? {
             Finished::Stream(response) => {
                 let (parts, body) = response.into_parts();
                 Ok(SynthesisStream::new(body, request.format(), parts.headers))
@@ -426,8 +457,13 @@ impl Client {
     /// Service answers, transport failures, or a list that does not parse.
     pub fn voices(&self) -> Result<Vec<Voice>, Error> {
         let call = Call::voices(voices_request(&self.inner.endpoint)?, self.inner.retry);
-        self.drive(&self.inner.auth, call, &mut Upload::empty())
-            .and_then(value)
+        self.drive(
+            &self.inner.agent,
+            &self.inner.auth,
+            call,
+            &mut Upload::empty(),
+        )
+        .and_then(value)
     }
 
     /// A bearer token from the token service.
@@ -457,12 +493,12 @@ impl Client {
         match source {
             TokenSource::OneOff(auth) => {
                 let once = SharedAuth::new(auth);
-                let result = self.drive(&once, call, &mut Upload::empty());
+                let result = self.drive(&inner.agent, &once, call, &mut Upload::empty());
                 inner.auth.count_fetches(once.fetches());
                 result.and_then(value)
             }
             _ => self
-                .drive(&inner.auth, call, &mut Upload::empty())
+                .drive(&inner.agent, &inner.auth, call, &mut Upload::empty())
                 .and_then(value),
         }
     }
@@ -477,15 +513,21 @@ impl Client {
     fn fetch_token(&self, request: Request<()>) -> FetchOutcome {
         let uri = request.uri().clone();
         let call = Call::token_fetch(request);
-        self.drive(&self.inner.auth, call, &mut Upload::empty())
-            .and_then(value)
-            .map_err(|e| e.no_answer(&uri))
+        self.drive(
+            &self.inner.agent,
+            &self.inner.auth,
+            call,
+            &mut Upload::empty(),
+        )
+        .and_then(value)
+        .map_err(|e| e.no_answer(&uri))
     }
 
     /// The driving loop of every call: do what the core's call machine asks (authorize, send, read, sleep) and
     /// feed the results back, until it ends. The only decisions here are ureq's: how to send and read.
-    fn drive<T>(
+    pub(crate) fn drive<T>(
         &self,
+        agent: &Agent,
         auth: &SharedAuth,
         mut call: Call<T>,
         upload: &mut Upload<'_>,
@@ -503,11 +545,9 @@ impl Client {
                 Output::Send(head) => {
                     upload.rewind()?;
                     let sent = if upload.plan() == BodyPlan::Empty {
-                        inner.agent.run(head.map(|()| SendBody::none()))
+                        agent.run(head.map(|()| SendBody::none()))
                     } else {
-                        inner
-                            .agent
-                            .run(head.map(|()| SendBody::from_reader(upload)))
+                        agent.run(head.map(|()| SendBody::from_reader(upload)))
                     };
                     if let Some(e) = upload.take_source_error() {
                         return Err(Error::Io(e));
@@ -565,7 +605,7 @@ impl Client {
 }
 
 /// The value of a call that never streams (recognition, voices, tokens).
-fn value<T, B>(finished: Finished<T, B>) -> Result<T, Error> {
+pub(crate) fn value<T, B>(finished: Finished<T, B>) -> Result<T, Error> {
     finished.value().ok_or_else(no_output)
 }
 

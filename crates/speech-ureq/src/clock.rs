@@ -52,6 +52,11 @@ impl Clock {
         self.wall.unix_secs(now)
     }
 
+    /// 128 bits that differ across calls, threads and processes (a multipart boundary; nothing secret).
+    pub(crate) fn entropy(&self) -> u128 {
+        (u128::from(self.jitter.bits()) << 64) | u128::from(self.jitter.bits())
+    }
+
     /// A value in `0..1` for the core's backoff jitter.
     pub(crate) fn jitter(&self) -> f64 {
         self.jitter.next()
@@ -92,11 +97,14 @@ impl Jitter {
         }
     }
 
-    fn next(&self) -> f64 {
+    fn bits(&self) -> u64 {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let h = self.state.hash_one((n, std::thread::current().id()));
+        self.state.hash_one((n, std::thread::current().id()))
+    }
+
+    fn next(&self) -> f64 {
         // The top 53 bits as a fraction in [0, 1).
-        (h >> 11) as f64 / (1u64 << 53) as f64
+        (self.bits() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 

@@ -10,6 +10,10 @@
 //! * [`Client::recognize`] streams audio up from any [`Read`](std::io::Read) (only the WAV header is read
 //!   ahead, to check it); [`Client::recognize_file`] and [`Client::recognize_bytes`] send with a length and
 //!   can be resent.
+//! * [`Client::transcribe`] takes a recording of any format and length, cuts it at the speaker's pauses and
+//!   recognizes the pieces concurrently; [`Client::fast_transcribe`] sends a whole file to the
+//!   fast-transcription API in one request (speakers, word timings). Both give a
+//!   [`Transcript`](speech_proto::stt::Transcript) with subtitles.
 //! * [`Client::synthesize`] returns a [`SynthesisStream`] that yields audio as it arrives.
 //! * The token (for a subscription key with [`AuthMode::Token`], the default) is fetched by one thread at a
 //!   time and shared by every clone; the others keep using the still-valid token while it is refreshed.
@@ -66,6 +70,7 @@ mod body;
 mod client;
 mod clock;
 mod error;
+mod fast;
 mod transcribe;
 
 pub use speech_audio;
@@ -73,7 +78,8 @@ pub use speech_proto;
 
 pub use body::SynthesisStream;
 pub use client::{
-    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_USER_AGENT,
+    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FAST_TRANSCRIPTION_TIMEOUT,
+    DEFAULT_READ_TIMEOUT, DEFAULT_USER_AGENT,
 };
 pub use error::{Error, ErrorKind};
 pub use speech_proto::retry::RetryPolicy;

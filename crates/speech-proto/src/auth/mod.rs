@@ -196,6 +196,19 @@ impl Credential {
         Ok(cred)
     }
 
+    /// The header this credential adds on fast transcription ([`crate::stt::fast`]), whose host takes a key as
+    /// it is and an Entra token as a plain `Authorization: Bearer <token>` (not the `aad#resource#token` form
+    /// of the speech hosts); a bearer token obtained elsewhere goes as it is. The value is marked sensitive.
+    pub fn fast_transcription_header(&self) -> Result<(HeaderName, HeaderValue), Error> {
+        match self {
+            Credential::Entra { token, .. } => Ok((
+                AUTHORIZATION,
+                checked_secret("Authorization", &format!("Bearer {}", token.0))?,
+            )),
+            other => other.static_header(),
+        }
+    }
+
     /// The header this credential adds when sent as it is (no token exchange): `Ocp-Apim-Subscription-Key` for a
     /// key, `Authorization: Bearer …` for the others. The value is marked sensitive.
     pub fn static_header(&self) -> Result<(HeaderName, HeaderValue), Error> {
@@ -285,6 +298,21 @@ impl Auth {
         };
         Ok(Auth {
             inner,
+            external_fetches: 0,
+        })
+    }
+
+    /// Authentication for fast transcription: the credential's
+    /// [`Credential::fast_transcription_header`] on every request (a key is never exchanged for tokens there:
+    /// the service does not document taking them).
+    ///
+    /// # Errors
+    ///
+    /// [`Misuse`] errors for a credential whose header cannot be built.
+    pub fn for_fast_transcription(credential: &Credential) -> Result<Self, Error> {
+        let (name, value) = credential.fast_transcription_header()?;
+        Ok(Auth {
+            inner: Inner::Static(name, value),
             external_fetches: 0,
         })
     }

@@ -369,6 +369,24 @@ impl Call<Recognition> {
     }
 }
 
+impl Call<crate::stt::Transcript> {
+    /// A fast transcription ([`crate::stt::fast::FastTranscriptionOptions::request`]'s head) with its multipart
+    /// body: the transcript is parsed from a body of at most [`crate::stt::fast::MAX_FAST_BODY`] bytes. Drive it
+    /// with the [`Auth::for_fast_transcription`] of the client's credential.
+    pub fn fast_transcription(head: Request<()>, body: BodyPlan, policy: RetryPolicy) -> Self {
+        Call::new(
+            Service::FastTranscription,
+            Some(head),
+            body,
+            Expect::Parsed {
+                cap: crate::stt::fast::MAX_FAST_BODY,
+                parse: crate::stt::fast::parse_fast_transcription,
+            },
+            policy,
+        )
+    }
+}
+
 impl Call<Vec<Voice>> {
     /// The voices list ([`crate::tts::voices::voices_request`]'s head), parsed from at most [`MAX_VOICES_BODY`] bytes.
     pub fn voices(head: Request<()>, policy: RetryPolicy) -> Self {

@@ -1,12 +1,16 @@
-//! Speech-to-text. Today: [`short`], recognition of short audio (up to 60 s per request) over REST, and
-//! [`transcript`], a whole recording's timed transcript built from many results, with its subtitles.
+//! Speech-to-text: [`short`], recognition of short audio (up to 60 s per request) over REST; [`segmented`],
+//! the settings for transcribing long recordings in short-audio segments; [`fast`], fast transcription (a
+//! whole file in one request, with speakers and word timings); and [`transcript`], a whole recording's timed
+//! transcript, which both fill, with its subtitles.
 //!
-//! Each speech-to-text service gets its own module here (fast transcription and streaming recognition come
-//! next), so that their requests, parsers and limits live together.
+//! Each speech-to-text service gets its own module here (streaming recognition comes next), so that their
+//! requests, parsers and limits live together.
 
+pub mod fast;
 pub mod segmented;
 pub mod short;
 pub mod transcript;
 
+pub use fast::FastTranscriptionOptions;
 pub use segmented::{Progress, TranscribeOptions};
 pub use transcript::{Cue, CueLimits, Phrase, TimedWord, Transcript};

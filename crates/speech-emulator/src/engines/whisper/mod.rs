@@ -455,6 +455,10 @@ impl Recognizer for WhisperRecognizer {
         self.whisper_language(language).is_some()
     }
 
+    fn detect_language(&self, audio: &[i16]) -> Result<Vec<(String, f32)>, EngineError> {
+        WhisperRecognizer::detect_language(self, audio)
+    }
+
     fn recognize(&self, input: RecognitionInput<'_>) -> Result<Transcript, EngineError> {
         if input.sample_rate != SAMPLE_RATE {
             return Err(EngineError::new(format!(
