@@ -29,8 +29,20 @@ pub(crate) type DynStream<'a> = dyn Stream<Item = io::Result<Bytes>> + Send + Un
 /// (so that it is reported as [`Error::Io`], not as a transport failure).
 pub(crate) struct Upload<'a> {
     source: Source<'a>,
+    /// Bytes sent before and after the source's (a multipart body's framing), and where the attempt is.
+    prefix: &'a [u8],
+    suffix: &'a [u8],
+    stage: Stage,
     taken: u64,
     source_error: Option<io::Error>,
+}
+
+/// Which part of a framed body comes next.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Prefix,
+    Source,
+    Done,
 }
 
 enum Source<'a> {
@@ -43,6 +55,12 @@ enum Source<'a> {
         peeked: Vec<u8>,
         peeked_sent: bool,
         rest: &'a mut DynRead<'a>,
+        buf: Box<[u8]>,
+    },
+    /// A file, opened anew (on the blocking thread pool) for each attempt, so that it can be sent again.
+    File {
+        path: std::path::PathBuf,
+        open: Option<blocking::Unblock<std::fs::File>>,
         buf: Box<[u8]>,
     },
     /// The caller's stream, behind the pieces already taken from it to check its header.
@@ -81,12 +99,37 @@ impl<'a> Upload<'a> {
         })
     }
 
+    /// A file, read from its start for each attempt.
+    pub(crate) fn file(path: std::path::PathBuf) -> Self {
+        Self::new(Source::File {
+            path,
+            open: None,
+            buf: vec![0; READ_CHUNK].into_boxed_slice(),
+        })
+    }
+
     fn new(source: Source<'a>) -> Self {
         Upload {
             source,
+            prefix: &[],
+            suffix: &[],
+            stage: Stage::Source,
             taken: 0,
             source_error: None,
         }
+    }
+
+    /// The same body between `prefix` and `suffix` (a multipart body around the audio).
+    pub(crate) fn framed(mut self, prefix: &'a [u8], suffix: &'a [u8]) -> Self {
+        self.prefix = prefix;
+        self.suffix = suffix;
+        self.stage = Stage::Prefix;
+        self
+    }
+
+    /// Whether the body has a frame around its source.
+    fn is_framed(&self) -> bool {
+        !self.prefix.is_empty() || !self.suffix.is_empty()
     }
 
     #[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
@@ -97,6 +140,9 @@ impl<'a> Upload<'a> {
     /// The whole body, when it is in memory (sent in one piece, e.g. as a `reqwest::Body` of bytes).
     #[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
     pub(crate) fn in_memory(&self) -> Option<&'a [u8]> {
+        if self.is_framed() {
+            return None;
+        }
         match self.source {
             Source::Bytes { bytes, .. } => Some(bytes),
             _ => None,
@@ -107,7 +153,7 @@ impl<'a> Upload<'a> {
     pub(crate) fn plan(&self) -> BodyPlan {
         match self.source {
             Source::Empty => BodyPlan::Empty,
-            Source::Bytes { .. } => BodyPlan::Replayable,
+            Source::Bytes { .. } | Source::File { .. } => BodyPlan::Replayable,
             Source::Reader { .. } | Source::Stream { .. } => BodyPlan::Stream,
         }
     }
@@ -120,9 +166,16 @@ impl<'a> Upload<'a> {
     /// Go back to the start for a new attempt. A reader or stream is only resent when nothing was taken from it
     /// (the retry decision makes sure of that), so it stays where it is.
     pub(crate) fn rewind(&mut self) {
-        if let Source::Bytes { pos, .. } = &mut self.source {
-            *pos = 0;
+        match &mut self.source {
+            Source::Bytes { pos, .. } => *pos = 0,
+            Source::File { open, .. } => *open = None,
+            _ => {}
         }
+        self.stage = if self.is_framed() {
+            Stage::Prefix
+        } else {
+            Stage::Source
+        };
         self.taken = 0;
     }
 
@@ -134,6 +187,22 @@ impl<'a> Upload<'a> {
     /// The next piece of the body; empty at the end. The piece borrows the caller's bytes (in memory, or a
     /// stream's `Bytes`) or this upload's read buffer: nothing is copied on the way to the connection.
     pub(crate) async fn next_piece(&mut self) -> io::Result<&[u8]> {
+        match self.stage {
+            Stage::Prefix => {
+                self.stage = Stage::Source;
+                if !self.prefix.is_empty() {
+                    self.taken += self.prefix.len() as u64;
+                    return Ok(self.prefix);
+                }
+            }
+            Stage::Done => return Ok(&[]),
+            Stage::Source => {}
+        }
+        self.next_source_piece().await
+    }
+
+    /// The next piece of the source itself.
+    async fn next_source_piece(&mut self) -> io::Result<&[u8]> {
         let result = match &mut self.source {
             Source::Empty => Ok(&[][..]),
             Source::Bytes { bytes, pos } => {
@@ -159,6 +228,29 @@ impl<'a> Upload<'a> {
                             Ok(n) => break Ok(&buf[..n.min(buf.len())]),
                         }
                     }
+                }
+            }
+            Source::File { path, open, buf } => {
+                if open.is_none() {
+                    let path = path.clone();
+                    match blocking::unblock(move || std::fs::File::open(path)).await {
+                        Ok(file) => *open = Some(blocking::Unblock::new(file)),
+                        Err(e) => {
+                            let kind = e.kind();
+                            self.source_error = Some(e);
+                            return Err(io::Error::new(kind, "opening the audio file failed"));
+                        }
+                    }
+                }
+                match open.as_mut() {
+                    Some(file) => loop {
+                        match file.read(buf).await {
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                            Err(e) => break Err(e),
+                            Ok(n) => break Ok(&buf[..n.min(buf.len())]),
+                        }
+                    },
+                    None => Ok(&[][..]),
                 }
             }
             Source::Stream {
@@ -188,6 +280,14 @@ impl<'a> Upload<'a> {
             }
         };
         match result {
+            // The source's end: the frame's end follows, when there is one.
+            Ok(piece)
+                if piece.is_empty() && (!self.prefix.is_empty() || !self.suffix.is_empty()) =>
+            {
+                self.stage = Stage::Done;
+                self.taken += self.suffix.len() as u64;
+                Ok(self.suffix)
+            }
             Ok(piece) => {
                 self.taken += piece.len() as u64;
                 Ok(piece)

@@ -42,6 +42,10 @@ pub const DEFAULT_IO_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default wait for `100 Continue` before a body is sent anyway (1 s; raw transport).
 pub const DEFAULT_CONTINUE_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// The default timeout for each read of a fast transcription's answer (30 minutes; raw transport): the service
+/// answers when the whole file is transcribed, and says nothing until then.
+pub const DEFAULT_FAST_TRANSCRIPTION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
 /// An async client for the Azure Speech REST APIs, on any runtime.
 ///
 /// Cheap to clone (an `Arc` inside); clones share the connections and the token. `Send + Sync`, and every call
@@ -50,19 +54,23 @@ pub const DEFAULT_CONTINUE_TIMEOUT: Duration = Duration::from_secs(1);
 /// what the answer means and when to retry; the client only sends, reads, locks and sleeps.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     transport: Transport,
-    endpoint: Endpoint,
+    /// The same transport with fast transcription's long read timeout.
+    pub(crate) fast_transport: Transport,
+    /// Fast transcription's own authentication (the key as it is, Entra as a plain bearer).
+    pub(crate) fast_auth: SharedAuth,
+    pub(crate) endpoint: Endpoint,
     credential: Credential,
     token_config: TokenConfig,
     auth: SharedAuth,
-    retry: RetryPolicy,
+    pub(crate) retry: RetryPolicy,
     check_audio: bool,
     user_agent: HeaderValue,
-    clock: Clock,
+    pub(crate) clock: Clock,
 }
 
 /// Settings for a [`Client`]; start with [`Client::builder`].
@@ -73,6 +81,7 @@ pub struct ClientBuilder {
     auth_mode: AuthMode,
     token_config: TokenConfig,
     timeouts: Timeouts,
+    fast_io_timeout: Duration,
     max_idle_per_host: usize,
     user_agent: String,
     retry: RetryPolicy,
@@ -139,6 +148,15 @@ impl ClientBuilder {
     /// wait for an answer and every pause while a [`SynthesisStream`] is read.
     pub fn io_timeout(mut self, timeout: Duration) -> Self {
         self.timeouts.io = timeout;
+        self
+    }
+
+    /// How long each read of a fast transcription's answer may wait (default
+    /// [`DEFAULT_FAST_TRANSCRIPTION_TIMEOUT`], 30 minutes; raw transport — with
+    /// [`reqwest`](Self::reqwest), the `reqwest::Client`'s own timeouts apply): the service says nothing until
+    /// the whole file is transcribed.
+    pub fn fast_transcription_timeout(mut self, timeout: Duration) -> Self {
+        self.fast_io_timeout = timeout;
         self
     }
 
@@ -241,8 +259,11 @@ impl ClientBuilder {
                         .to_owned(),
                 ));
             }
-            return Ok(Client::from_parts(
-                Transport::Reqwest(client),
+            return Client::from_parts(
+                (
+                    Transport::Reqwest(client.clone()),
+                    Transport::Reqwest(client),
+                ),
                 endpoint,
                 self.credential,
                 self.token_config,
@@ -251,13 +272,14 @@ impl ClientBuilder {
                 self.check_audio,
                 user_agent,
                 clock,
-            ));
+            );
         }
 
         let tls = tls_config(&self.root_certs_pem)?;
         let raw = Raw::new(clock.clone(), tls, self.timeouts, self.max_idle_per_host);
-        Ok(Client::from_parts(
-            Transport::Raw(raw),
+        let fast = Transport::Raw(raw.with_io_timeout(self.fast_io_timeout));
+        Client::from_parts(
+            (Transport::Raw(raw), fast),
             endpoint,
             self.credential,
             self.token_config,
@@ -266,7 +288,7 @@ impl ClientBuilder {
             self.check_audio,
             user_agent,
             clock,
-        ))
+        )
     }
 }
 
@@ -313,6 +335,7 @@ impl Client {
                 io: DEFAULT_IO_TIMEOUT,
                 continue_wait: DEFAULT_CONTINUE_TIMEOUT,
             },
+            fast_io_timeout: DEFAULT_FAST_TRANSCRIPTION_TIMEOUT,
             max_idle_per_host: 8,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
             retry: RetryPolicy::default(),
@@ -327,7 +350,7 @@ impl Client {
 
     #[allow(clippy::too_many_arguments)]
     fn from_parts(
-        transport: Transport,
+        (transport, fast_transport): (Transport, Transport),
         endpoint: Endpoint,
         credential: Credential,
         token_config: TokenConfig,
@@ -336,10 +359,13 @@ impl Client {
         check_audio: bool,
         user_agent: HeaderValue,
         clock: Clock,
-    ) -> Client {
-        Client {
+    ) -> Result<Client, Error> {
+        let fast_auth = SharedAuth::new(Auth::for_fast_transcription(&credential)?);
+        Ok(Client {
             inner: Arc::new(Inner {
                 transport,
+                fast_transport,
+                fast_auth,
                 endpoint,
                 credential,
                 token_config,
@@ -349,7 +375,7 @@ impl Client {
                 user_agent,
                 clock,
             }),
-        }
+        })
     }
 
     /// The endpoint this client talks to.
@@ -446,7 +472,7 @@ impl Client {
             upload.plan(),
             self.inner.retry,
         );
-        self.drive(&self.inner.auth, call, upload)
+        self.drive(&self.inner.transport, &self.inner.auth, call, upload)
             .await
             .and_then(value)
     }
@@ -461,7 +487,10 @@ impl Client {
     pub async fn synthesize(&self, request: &SynthesisRequest) -> Result<SynthesisStream, Error> {
         let call = Call::synthesis(request.build(&self.inner.endpoint)?, self.inner.retry);
         let mut upload = Upload::bytes(request.body().as_bytes());
-        match self.drive(&self.inner.auth, call, &mut upload).await? {
+        match self
+            .drive(&self.inner.transport, &self.inner.auth, call, &mut upload)
+            .await?
+        {
             Finished::Stream(Response { headers, body, .. }) => Ok(SynthesisStream::new(
                 Box::pin(body_stream(body)),
                 request.format(),
@@ -478,9 +507,14 @@ impl Client {
     /// Service answers, transport failures, or a list that does not parse.
     pub async fn voices(&self) -> Result<Vec<Voice>, Error> {
         let call = Call::voices(voices_request(&self.inner.endpoint)?, self.inner.retry);
-        self.drive(&self.inner.auth, call, &mut Upload::empty())
-            .await
-            .and_then(value)
+        self.drive(
+            &self.inner.transport,
+            &self.inner.auth,
+            call,
+            &mut Upload::empty(),
+        )
+        .await
+        .and_then(value)
     }
 
     /// A bearer token from the token service.
@@ -509,12 +543,14 @@ impl Client {
         match source {
             TokenSource::OneOff(auth) => {
                 let once = SharedAuth::new(auth);
-                let result = self.drive(&once, call, &mut Upload::empty()).await;
+                let result = self
+                    .drive(&inner.transport, &once, call, &mut Upload::empty())
+                    .await;
                 inner.auth.count_fetches(once.fetches());
                 result.and_then(value)
             }
             _ => self
-                .drive(&inner.auth, call, &mut Upload::empty())
+                .drive(&inner.transport, &inner.auth, call, &mut Upload::empty())
                 .await
                 .and_then(value),
         }
@@ -537,16 +573,22 @@ impl Client {
     async fn fetch_token(&self, request: Request<()>) -> FetchOutcome {
         let uri = request.uri().clone();
         let call = Call::token_fetch(request);
-        self.drive(&self.inner.auth, call, &mut Upload::empty())
-            .await
-            .and_then(value)
-            .map_err(|e| e.no_answer(&uri))
+        self.drive(
+            &self.inner.transport,
+            &self.inner.auth,
+            call,
+            &mut Upload::empty(),
+        )
+        .await
+        .and_then(value)
+        .map_err(|e| e.no_answer(&uri))
     }
 
     /// The driving loop of every call: do what the core's call machine asks (authorize, send, read, sleep) and
     /// feed the results back, until it ends. The only decisions here are the transport's: how to send and read.
-    async fn drive<T: Send>(
+    pub(crate) async fn drive<T: Send>(
         &self,
+        transport: &Transport,
         auth: &SharedAuth,
         mut call: Call<T>,
         upload: &mut Upload<'_>,
@@ -567,7 +609,7 @@ impl Client {
                 Output::Send(mut head) => {
                     self.add_user_agent(&mut head);
                     upload.rewind();
-                    let send = inner.transport.send(head, upload);
+                    let send = transport.send(head, upload);
                     let sent = match refresh.take() {
                         Some(refresh) => join(send, refresh).await.0,
                         None => send.await,
@@ -630,7 +672,7 @@ impl FetchToken for Client {
 }
 
 /// The value of a call that never streams (recognition, voices, tokens).
-fn value<T, B>(finished: Finished<T, B>) -> Result<T, Error> {
+pub(crate) fn value<T, B>(finished: Finished<T, B>) -> Result<T, Error> {
     finished.value().ok_or_else(no_output)
 }
 

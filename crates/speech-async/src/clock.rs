@@ -50,6 +50,11 @@ impl Clock {
         self.jitter.next()
     }
 
+    /// 128 bits that differ across calls and processes (a multipart boundary; nothing secret).
+    pub(crate) fn entropy(&self) -> u128 {
+        (u128::from(self.jitter.bits()) << 64) | u128::from(self.jitter.bits())
+    }
+
     /// The time of an input to the core: the instant, wall-clock seconds and jitter.
     pub(crate) fn moment(&self) -> Moment {
         self.wall.moment(self.now(), self.jitter())
@@ -77,11 +82,14 @@ impl Jitter {
         }
     }
 
-    fn next(&self) -> f64 {
+    fn bits(&self) -> u64 {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let h = self.state.hash_one(n);
+        self.state.hash_one(n)
+    }
+
+    fn next(&self) -> f64 {
         // The top 53 bits as a fraction in [0, 1).
-        (h >> 11) as f64 / (1u64 << 53) as f64
+        (self.bits() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 

@@ -75,6 +75,7 @@ mod body;
 mod client;
 mod clock;
 mod error;
+mod fast;
 pub mod runtime;
 mod transcribe;
 mod transport;
@@ -85,8 +86,8 @@ pub use speech_proto;
 
 pub use body::SynthesisStream;
 pub use client::{
-    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_CONTINUE_TIMEOUT, DEFAULT_IO_TIMEOUT,
-    DEFAULT_USER_AGENT,
+    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_CONTINUE_TIMEOUT,
+    DEFAULT_FAST_TRANSCRIPTION_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_USER_AGENT,
 };
 pub use error::{Error, ErrorKind};
 pub use speech_proto::retry::RetryPolicy;

@@ -51,6 +51,21 @@ pub(crate) struct Raw {
 }
 
 impl Raw {
+    /// The same transport (sharing its connections) with another read/write timeout: fast transcription's
+    /// answer comes only when the whole file is transcribed.
+    pub(crate) fn with_io_timeout(&self, io: Duration) -> Raw {
+        Raw {
+            clock: self.clock.clone(),
+            tls: self.tls.clone(),
+            pool: self.pool.clone(),
+            timeouts: Timeouts {
+                io,
+                ..self.timeouts
+            },
+            limits: self.limits,
+        }
+    }
+
     pub(crate) fn new(
         clock: Clock,
         tls: Arc<rustls::ClientConfig>,

@@ -444,6 +444,81 @@ pub fn connections_are_reused(flavor: &impl Flavor) {
     );
 }
 
+/// `fast_transcribe`: a file (sent with its length, replayable) and a reader (sent chunked) go up inside a
+/// strict multipart body; the emulator's phrases, words and speakers come back as a transcript. The key goes
+/// as it is: no token is fetched.
+pub fn a_recording_is_fast_transcribed_in_one_request(flavor: &impl Flavor) {
+    use speech_async::speech_audio::decode::Source;
+    use speech_async::speech_proto::stt::fast::FastTranscriptionOptions;
+    use speech_emulator::engine::Transcript;
+    use speech_emulator::engines::scripted::ScriptedRecognizer;
+
+    let script = [
+        (
+            Duration::from_millis(700),
+            "slt",
+            "Good afternoon, how can I help you?",
+        ),
+        (
+            Duration::from_millis(900),
+            "rms",
+            "I would like to change my address.",
+        ),
+        (
+            Duration::from_millis(900),
+            "slt",
+            "Of course, what is the new one?",
+        ),
+    ];
+    let spoken = speech_emulator::fixtures::speak_as(&script).unwrap_or_else(|e| panic!("{e}"));
+    let wav = wav_with(&spoken.samples, 16_000, 1);
+    let dir = std::env::temp_dir().join(format!("speech-async-fast-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!(
+        "{}.wav",
+        std::any::type_name_of_val(flavor).replace("::", "_")
+    ));
+    std::fs::write(&path, &wav).unwrap();
+
+    let recognizer = Arc::new(ScriptedRecognizer::new());
+    recognizer.set_default(Transcript::Text {
+        text: "Words heard.".into(),
+        confidence: 0.9,
+    });
+    let emu = emulator_builder()
+        .recognizer(recognizer)
+        .start_blocking()
+        .unwrap();
+    let client = client_builder(flavor, &emu).build().unwrap();
+    let options = FastTranscriptionOptions::new().locale("en-US").speakers(2);
+    let from_file = flavor
+        .block_on(client.fast_transcribe(path.as_path(), &options))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let _ = std::fs::remove_file(&path);
+    let from_reader = flavor
+        .block_on(client.fast_transcribe(
+            Source::reader(std::io::Cursor::new(wav), Some("wav")),
+            &options,
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(from_file, from_reader);
+    assert_eq!(from_file.phrases.len(), 3, "{from_file:?}");
+    let speakers: Vec<Option<u32>> = from_file.phrases.iter().map(|p| p.speaker).collect();
+    assert_eq!(speakers, vec![Some(0), Some(1), Some(0)]);
+    for (phrase, start) in from_file.phrases.iter().zip(&spoken.starts) {
+        assert!(
+            phrase.offset.abs_diff(*start) <= Duration::from_millis(300),
+            "{phrase:?}"
+        );
+        assert_eq!(phrase.words.len(), 2);
+    }
+    assert_eq!(client.token_fetches(), 0);
+    assert_eq!(
+        seen(&emu, "/speechtotext/transcriptions:transcribe").len(),
+        2
+    );
+}
+
 /// `transcribe`: a 48 kHz stereo WAV with three spoken sentences between pauses is decoded (on the blocking
 /// pool), cut at its pauses, recognized two segments at a time and stitched onto its timeline in order.
 pub fn a_recording_is_cut_at_pauses_and_stitched(flavor: &impl Flavor) {
@@ -557,6 +632,10 @@ macro_rules! suite {
         #[test]
         fn a_reset_mid_upload_resends_bytes_but_not_a_stream() {
             common::suite::a_reset_mid_upload_resends_bytes_but_not_a_stream(&$flavor);
+        }
+        #[test]
+        fn a_recording_is_fast_transcribed_in_one_request() {
+            common::suite::a_recording_is_fast_transcribed_in_one_request(&$flavor);
         }
         #[test]
         fn a_recording_is_cut_at_pauses_and_stitched() {

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::{HeaderValue, Method, Request};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -275,8 +275,8 @@ impl FastTranscriptionOptions {
         Ok(Value::Object(out).to_string())
     }
 
-    /// The request head for `endpoint`, for a body framed by `multipart` around audio of `audio_len` bytes
-    /// (`None` when unknown: the body is then sent chunked). The credential's header is the
+    /// The request head for `endpoint`, for a body framed by `multipart` around audio of `audio_len` bytes:
+    /// `Content-Length` when the length is known, `Transfer-Encoding: chunked` when it is not. The credential's header is the
     /// [call machine](crate::call)'s business.
     ///
     /// # Errors
@@ -301,9 +301,10 @@ impl FastTranscriptionOptions {
             .uri(uri)
             .header(ACCEPT, "application/json")
             .header(CONTENT_TYPE, multipart.content_type());
-        if let Some(len) = audio_len {
-            builder = builder.header(CONTENT_LENGTH, multipart.body_len(len));
-        }
+        builder = match audio_len {
+            Some(len) => builder.header(CONTENT_LENGTH, multipart.body_len(len)),
+            None => builder.header(TRANSFER_ENCODING, "chunked"),
+        };
         builder.body(()).map_err(|e| {
             Misuse::InvalidValue {
                 name: "request",
