@@ -133,9 +133,21 @@ pub(crate) struct TranscribeArgs {
     /// Audio files to transcribe.
     #[arg(required = true, value_name = "FILE")]
     pub(crate) files: Vec<PathBuf>,
-    /// The language spoken (BCP 47 locale).
+    /// The language spoken (BCP 47 locale). Repeat it to name candidates, or say `auto`: fast transcription
+    /// then identifies the language itself (short audio takes exactly one).
     #[arg(long, short = 'l', default_value = "en-US", value_name = "LOCALE")]
-    pub(crate) language: String,
+    pub(crate) language: Vec<String>,
+    /// Which API: `short` (the short-audio API; long files are cut at pauses), `fast` (fast transcription:
+    /// one request per file, speakers, word timings), or `auto`: files up to 60 s go to short audio, longer
+    /// ones to fast transcription, falling back to short audio where fast transcription is not offered.
+    #[arg(long, value_enum, default_value_t = ApiArg::Auto)]
+    pub(crate) api: ApiArg,
+    /// Tell up to N speakers apart (2–35; fast transcription).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(2..=35))]
+    pub(crate) speakers: Option<u32>,
+    /// Transcribe these channels separately, e.g. `--channels 0,1` (fast transcription).
+    #[arg(long, value_delimiter = ',', value_name = "N,N")]
+    pub(crate) channels: Vec<u32>,
     /// Result format: display text only, or the n-best hypotheses with lexical/ITN forms.
     #[arg(long, value_enum, default_value_t = FormatArg::Simple)]
     pub(crate) format: FormatArg,
@@ -156,6 +168,17 @@ pub(crate) struct TranscribeArgs {
     /// current directory). With one file the subtitles go to stdout.
     #[arg(long, value_name = "DIR")]
     pub(crate) output_dir: Option<PathBuf>,
+}
+
+/// `--api` of `transcribe`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ApiArg {
+    /// Short audio for files up to 60 s, fast transcription for longer ones.
+    Auto,
+    /// The short-audio API (long files cut at pauses and stitched).
+    Short,
+    /// Fast transcription (one request per file).
+    Fast,
 }
 
 /// `--format` of `transcribe`.

@@ -384,7 +384,8 @@ fn transcribe_sends_short_ogg_opus_whole_and_decodes_longer_opus() {
     );
     assert_eq!(json_lines(&r.stdout)[0]["text"], "Heard that.");
 
-    // Over a minute: decoded with libopus and cut at the pauses; each sentence is a cue where it is spoken.
+    // Over a minute, on the short-audio API: decoded with libopus and cut at the pauses; each sentence is a
+    // cue where it is spoken.
     let (long, starts) = ogg(
         "long.ogg",
         &[
@@ -395,7 +396,14 @@ fn transcribe_sends_short_ogg_opus_whole_and_decodes_longer_opus() {
     );
     let r = run(&mut speech_at(
         &emu,
-        &["transcribe", "--output", "srt", long.to_str().unwrap()],
+        &[
+            "transcribe",
+            "--api",
+            "short",
+            "--output",
+            "srt",
+            long.to_str().unwrap(),
+        ],
     ));
     assert_eq!(r.code, 0, "{r:?}");
     let cues = strict_srt(&r.stdout);
@@ -461,6 +469,232 @@ fn transcribe_decodes_wma_through_ffmpeg_and_without_it_names_the_format_and_the
     assert!(r.stderr.contains("WMA"), "{r:?}");
     assert!(r.stderr.contains("install"), "{r:?}");
     assert!(r.stderr.contains("ffmpeg -i"), "{r:?}");
+}
+
+/// A scripted emulator, optionally without fast transcription.
+fn scripted_emulator(fast: bool) -> speech_emulator::EmulatorHandle {
+    use speech_emulator::engine::Transcript;
+    use speech_emulator::engines::scripted::ScriptedRecognizer;
+    let recognizer = std::sync::Arc::new(ScriptedRecognizer::new());
+    recognizer.set_default(Transcript::Text {
+        text: "Heard that.".into(),
+        confidence: 0.9,
+    });
+    speech_emulator::Emulator::builder()
+        .key(KEY)
+        .recognizer(recognizer)
+        .fast_transcription(fast)
+        .start_blocking()
+        .expect("the emulator starts")
+}
+
+/// A 16 kHz WAV of about 70 s: three sentences, the last after a long pause.
+fn seventy_seconds(dir: &std::path::Path) -> (std::path::PathBuf, Vec<std::time::Duration>) {
+    use std::time::Duration;
+    let spoken = speech_emulator::fixtures::speak(&[
+        (Duration::from_millis(700), "Good morning everyone."),
+        (Duration::from_secs(30), "Let us begin the meeting."),
+        (Duration::from_secs(32), "Thank you for coming."),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(spoken.duration() > Duration::from_secs(60));
+    let path = dir.join("long.wav");
+    write_wav(&path, 16_000, 1, &spoken.samples);
+    (path, spoken.starts)
+}
+
+const FAST_PATH: &str = "/speechtotext/transcriptions:transcribe";
+
+#[test]
+fn transcribe_api_auto_sends_long_files_to_fast_transcription_and_short_ones_to_short_audio() {
+    let emu = scripted_emulator(true);
+    let dir = tempfile::tempdir().unwrap();
+    let (long, starts) = seventy_seconds(dir.path());
+    let jfk = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/audio/jfk.wav");
+
+    let r = run(&mut speech_at(
+        &emu,
+        &["transcribe", "--output", "json", long.to_str().unwrap()],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    let fast: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|q| q.path == FAST_PATH)
+        .collect();
+    assert_eq!(fast.len(), 1, "{:?}", emu.requests());
+    assert_eq!(recognition_requests(&emu), 0);
+    let line = &json_lines(&r.stdout)[0];
+    let phrases = line["phrases"].as_array().expect("phrases");
+    assert_eq!(phrases.len(), 3, "{line}");
+    for (phrase, start) in phrases.iter().zip(&starts) {
+        let offset = phrase["offset_ms"].as_f64().unwrap_or(-1.0) / 1000.0;
+        assert!((offset - start.as_secs_f64()).abs() <= 0.3, "{line}");
+        assert_eq!(phrase["locale"], "en-US");
+        let words = phrase["words"].as_array().expect("words");
+        assert_eq!(words.len(), 2, "{line}");
+        assert!(words[0]["offset_ms"].is_number() && words[0]["duration_ms"].is_number());
+    }
+
+    let r = run(&mut speech_at(
+        &emu,
+        &["transcribe", "--output", "json", jfk.to_str().unwrap()],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        recognition_requests(&emu),
+        1,
+        "jfk.wav is 11 s: short audio"
+    );
+    assert_eq!(
+        emu.requests()
+            .into_iter()
+            .filter(|q| q.path == FAST_PATH)
+            .count(),
+        1
+    );
+    r.assert_no_secret();
+}
+
+#[test]
+fn transcribe_api_fast_with_speakers_labels_subtitles_and_json() {
+    use std::time::Duration;
+    let emu = scripted_emulator(true);
+    let dir = tempfile::tempdir().unwrap();
+    let spoken = speech_emulator::fixtures::speak_as(&[
+        (
+            Duration::from_millis(600),
+            "slt",
+            "Good afternoon, how can I help you?",
+        ),
+        (
+            Duration::from_millis(900),
+            "rms",
+            "I would like to change my address.",
+        ),
+        (
+            Duration::from_millis(900),
+            "slt",
+            "Of course, what is the new one?",
+        ),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("call.wav");
+    write_wav(&path, 16_000, 1, &spoken.samples);
+    let args = |output: &'static str| {
+        vec![
+            "transcribe",
+            "--api",
+            "fast",
+            "--speakers",
+            "2",
+            "--output",
+            output,
+            path.to_str().unwrap(),
+        ]
+    };
+    let r = run(&mut speech_at(&emu, &args("vtt")));
+    assert_eq!(r.code, 0, "{r:?}");
+    let cues = strict_vtt(&r.stdout);
+    assert_eq!(cues.len(), 3, "{}", r.stdout);
+    let texts: Vec<&str> = cues.iter().map(|(_, _, t)| t.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "<v Speaker 1>Heard that.",
+            "<v Speaker 2>Heard that.",
+            "<v Speaker 1>Heard that."
+        ],
+        "{}",
+        r.stdout
+    );
+    let r = run(&mut speech_at(&emu, &args("srt")));
+    let cues = strict_srt(&r.stdout);
+    assert_eq!(cues[1].2, "[Speaker 2] Heard that.", "{}", r.stdout);
+    let r = run(&mut speech_at(&emu, &args("json")));
+    let line = &json_lines(&r.stdout)[0];
+    let speakers: Vec<_> = line["phrases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["speaker"].clone())
+        .collect();
+    assert_eq!(speakers, [0, 1, 0], "{line}");
+}
+
+#[test]
+fn transcribe_falls_back_to_short_audio_where_fast_transcription_is_not_offered() {
+    let emu = scripted_emulator(false);
+    let dir = tempfile::tempdir().unwrap();
+    let (long, starts) = seventy_seconds(dir.path());
+    let r = run(&mut speech_at(
+        &emu,
+        &["transcribe", "--output", "srt", long.to_str().unwrap()],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stderr
+            .matches("fast transcription is not offered here")
+            .count(),
+        1,
+        "{r:?}"
+    );
+    let cues = strict_srt(&r.stdout);
+    assert_eq!(cues.len(), 3, "{}", r.stdout);
+    for ((start, _, _), expected) in cues.iter().zip(&starts) {
+        assert!(
+            (start - expected.as_secs_f64()).abs() <= 0.5,
+            "{}",
+            r.stdout
+        );
+    }
+    assert_eq!(recognition_requests(&emu), 3);
+    // Asked for explicitly, fast transcription's refusal is the answer (no fallback).
+    let r = run(&mut speech_at(
+        &emu,
+        &["transcribe", "--api", "fast", long.to_str().unwrap()],
+    ));
+    assert_ne!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("404"), "{r:?}");
+}
+
+#[test]
+fn transcribe_options_only_fast_transcription_offers_are_usage_errors_with_short() {
+    let emu = scripted_emulator(true);
+    for args in [
+        &["transcribe", "--api", "short", "--speakers", "2", "x.wav"][..],
+        &[
+            "transcribe",
+            "--api",
+            "short",
+            "--language",
+            "auto",
+            "x.wav",
+        ],
+        &[
+            "transcribe",
+            "--api",
+            "short",
+            "-l",
+            "en-US",
+            "-l",
+            "de-DE",
+            "x.wav",
+        ],
+        &[
+            "transcribe",
+            "--language",
+            "auto",
+            "--language",
+            "en-US",
+            "x.wav",
+        ],
+        &["transcribe", "--api", "fast", "--force", "x.wav"],
+        &["transcribe", "--speakers", "1", "x.wav"],
+    ] {
+        let r = run(&mut speech_at(&emu, args));
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+    }
 }
 
 #[test]

@@ -592,6 +592,25 @@ impl ErrorKind {
 }
 
 impl Error {
+    /// Whether this is the service saying that fast transcription is not offered here (the region or the
+    /// resource's tier): `404` from the fast-transcription endpoint, or an answer whose code says the feature
+    /// is not supported or not available. The service does not document this answer; a client that sees it
+    /// can transcribe in short-audio segments instead.
+    pub fn is_fast_transcription_unavailable(&self) -> bool {
+        let Error::Service(e) = self else {
+            return false;
+        };
+        if e.service != Service::FastTranscription {
+            return false;
+        }
+        let lower = |text: &Option<String>| text.as_deref().map(str::to_ascii_lowercase);
+        let code_says = lower(&e.code)
+            .is_some_and(|c| c.contains("notsupported") || c.contains("notavailable"));
+        let message_says = lower(&e.message).is_some_and(|m| m.contains("not available"));
+        e.status == StatusCode::NOT_FOUND
+            || (matches!(e.status.as_u16(), 400 | 403) && (code_says || message_says))
+    }
+
     /// The broad class of this error (see [`ErrorKind`]).
     pub fn kind(&self) -> ErrorKind {
         match self {

@@ -1,7 +1,12 @@
 //! `speech transcribe FILE...`: files in parallel over one client (one token for the whole run), results in
 //! input order.
 //!
-//! A file that is already what the short-audio API takes (16 kHz mono 16-bit PCM WAV, or Ogg/Opus, of at
+//! Which API hears a file (`--api`, default `auto`): files up to 60 s go to the short-audio API, longer
+//! ones (and any file when `--speakers`, `--channels`, several `--language`s or `--language auto` ask for
+//! what only it offers) to fast transcription, in one request per file; where the service says fast
+//! transcription is not offered, the file goes to the short-audio API instead, with one line on stderr.
+//!
+//! On the short-audio API, a file that is already what it takes (16 kHz mono 16-bit PCM WAV, or Ogg/Opus, of at
 //! most 60 s), and any file with `--force`, is sent byte for byte in one request, as before. Anything else —
 //! MP3, FLAC, M4A, Ogg/Vorbis, WAV of another rate, width or codec, recordings longer than a minute — is
 //! decoded, cut at the speaker's pauses and recognized segment by segment
@@ -20,10 +25,11 @@ use speech_proto::recognize::{
     AudioContentType, Mode, Profanity, Recognition, RecognitionRequest, RecognitionStatus,
     ResultFormat,
 };
+use speech_proto::stt::fast::{FastTranscriptionOptions, ProfanityFilterMode};
 use speech_proto::stt::{TranscribeOptions, Transcript};
 use speech_ureq::Client;
 
-use crate::cli::{FormatArg, GlobalArgs, ModeArg, OutputArg, ProfanityArg, TranscribeArgs};
+use crate::cli::{ApiArg, FormatArg, GlobalArgs, ModeArg, OutputArg, ProfanityArg, TranscribeArgs};
 use crate::embedded::Needs;
 use crate::exit::Failure;
 use crate::output::recognition_json;
@@ -32,8 +38,62 @@ use crate::session::Session;
 /// The default number of files in flight.
 const DEFAULT_JOBS: usize = 4;
 
+/// The locales asked for; empty for `--language auto`.
+fn locales(args: &TranscribeArgs) -> Vec<String> {
+    args.language
+        .iter()
+        .filter(|l| !l.eq_ignore_ascii_case("auto"))
+        .cloned()
+        .collect()
+}
+
+/// Whether the options ask for what only fast transcription offers.
+fn needs_fast(args: &TranscribeArgs) -> bool {
+    args.speakers.is_some() || !args.channels.is_empty() || locales(args).len() != 1
+}
+
+/// The options' combinations that cannot work, as usage errors.
+fn check_args(args: &TranscribeArgs) -> Result<(), Failure> {
+    let auto = args.language.iter().any(|l| l.eq_ignore_ascii_case("auto"));
+    if auto && args.language.len() > 1 {
+        return Err(Failure::usage(
+            "--language auto cannot be combined with other languages",
+        ));
+    }
+    if args.api == ApiArg::Short && needs_fast(args) {
+        return Err(Failure::usage(
+            "--speakers, --channels, several --language values and --language auto need fast transcription",
+        )
+        .with_hint("use --api fast (or auto), or give one --language"));
+    }
+    if args.force && args.api == ApiArg::Fast {
+        return Err(Failure::usage(
+            "--force sends a file to the short-audio API as it is; it does not go with --api fast",
+        ));
+    }
+    Ok(())
+}
+
+/// The fast-transcription options of the command line.
+fn fast_options(args: &TranscribeArgs) -> FastTranscriptionOptions {
+    let mut options = FastTranscriptionOptions::new();
+    options.locales = locales(args);
+    options.max_speakers = args.speakers;
+    options.channels.clone_from(&args.channels);
+    options.profanity = args.profanity.map(|p| match p {
+        ProfanityArg::Masked => ProfanityFilterMode::Masked,
+        ProfanityArg::Removed => ProfanityFilterMode::Removed,
+        ProfanityArg::Raw => ProfanityFilterMode::None,
+    });
+    options
+}
+
 fn request(args: &TranscribeArgs) -> RecognitionRequest {
-    let mut r = RecognitionRequest::new(args.language.clone())
+    let language = locales(args)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| "en-US".to_owned());
+    let mut r = RecognitionRequest::new(language)
         .mode(match args.mode {
             ModeArg::Conversation => Mode::Conversation,
             ModeArg::Interactive => Mode::Interactive,
@@ -138,6 +198,61 @@ fn is_service_ready_ogg(path: &Path) -> bool {
             })
 }
 
+/// The length of a file's audio, when its header or container says.
+fn audio_length(path: &Path) -> Option<std::time::Duration> {
+    wav_length(path).or_else(|| {
+        let file = File::open(path).ok()?;
+        speech_audio::decode::Decoder::open_file(file, None)
+            .ok()?
+            .info()
+            .duration
+    })
+}
+
+/// Which API hears a file.
+fn goes_fast(args: &TranscribeArgs, path: &Path) -> bool {
+    match args.api {
+        ApiArg::Fast => true,
+        ApiArg::Short => false,
+        ApiArg::Auto if args.force => false,
+        ApiArg::Auto if needs_fast(args) => true,
+        // A length this client cannot read (a format only ffmpeg or the service decodes): the short-audio
+        // path, which decodes what it can and says clearly what it cannot.
+        ApiArg::Auto => audio_length(path).is_some_and(|d| d > std::time::Duration::from_secs(60)),
+    }
+}
+
+/// One file: through fast transcription or the short-audio API, as `--api` says.
+fn transcribe_file(
+    client: &Client,
+    path: &Path,
+    args: &TranscribeArgs,
+    request: &RecognitionRequest,
+    progress: &ProgressBar,
+) -> Outcome {
+    if !goes_fast(args, path) {
+        return transcribe_one(client, path, request, args.force, progress);
+    }
+    let name = path.display().to_string();
+    match client.fast_transcribe(path, &fast_options(args)) {
+        Ok(transcript) => Ok(Heard::Segmented(transcript)),
+        Err(e)
+            if args.api == ApiArg::Auto
+                && locales(args).len() == 1
+                && e.as_proto()
+                    .is_some_and(speech_proto::Error::is_fast_transcription_unavailable) =>
+        {
+            let status = e.status().map_or_else(String::new, |s| format!(" ({s})"));
+            eprintln!(
+                "speech: {name}: fast transcription is not offered here{status}; transcribing in short-audio \
+                 segments instead"
+            );
+            transcribe_one(client, path, request, args.force, progress)
+        }
+        Err(e) => Err(Failure::from_client(Some(&name), &e)),
+    }
+}
+
 fn transcribe_one(
     client: &Client,
     path: &Path,
@@ -182,6 +297,7 @@ fn transcribe_one(
 
 /// Run `transcribe`.
 pub(crate) fn run(global: &GlobalArgs, args: &TranscribeArgs) -> Result<ExitCode, Failure> {
+    check_args(args)?;
     let session = Session::open(global, Needs::Recognition, |b| b.check_audio(!args.force))?;
     let request = request(args);
     let files: &[PathBuf] = &args.files;
@@ -225,7 +341,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &TranscribeArgs) -> Result<ExitCode
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(i) else { break };
-                let outcome = transcribe_one(client, path, request, args.force, seconds);
+                let outcome = transcribe_file(client, path, args, request, seconds);
                 if tx.send((i, outcome)).is_err() {
                     break;
                 }

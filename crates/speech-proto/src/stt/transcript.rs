@@ -128,8 +128,16 @@ pub struct Cue {
     pub start: Duration,
     /// When it disappears (after `start`).
     pub end: Duration,
-    /// Its lines (at least one; each within the limits unless a single word is longer than a line).
+    /// Its lines (at least one; each within the limits unless a single word is longer than a line). With a
+    /// speaker, the lines leave room for the speaker's label, which the renderings put in front of the first.
     pub lines: Vec<String>,
+    /// Who speaks, as the service numbers speakers (rendered as `Speaker <n + 1>`).
+    pub speaker: Option<u32>,
+}
+
+/// The label of a speaker in subtitles: the service numbers speakers from 0, people from 1.
+fn speaker_label(speaker: u32) -> String {
+    format!("Speaker {}", u64::from(speaker) + 1)
 }
 
 impl Transcript {
@@ -188,6 +196,13 @@ impl Transcript {
         let lines = limits.lines.max(1);
         let mut cues = Vec::new();
         for phrase in &self.phrases {
+            // Room for the speaker's label (`<v Speaker 2>` is the longest form) on every line.
+            let line_chars = match phrase.speaker {
+                Some(s) => line_chars
+                    .saturating_sub(speaker_label(s).len() + 3)
+                    .max(12),
+                None => line_chars,
+            };
             let words = timed_words(phrase);
             let mut current: Vec<&TimedWord> = Vec::new();
             for word in &words {
@@ -202,14 +217,14 @@ impl Transcript {
                         .saturating_sub(start)
                         > limits.max_duration;
                     if too_long || break_lines(&candidate, line_chars, lines).is_none() {
-                        cues.push(cue_of(&current, line_chars, lines));
+                        cues.push(cue_of(&current, line_chars, lines, phrase.speaker));
                         current.clear();
                     }
                 }
                 current.push(word);
             }
             if !current.is_empty() {
-                cues.push(cue_of(&current, line_chars, lines));
+                cues.push(cue_of(&current, line_chars, lines, phrase.speaker));
             }
         }
         cues.sort_by_key(|c| c.start);
@@ -223,7 +238,8 @@ impl Transcript {
     }
 
     /// The transcript as SubRip (`.srt`) subtitles with the default [`CueLimits`]: numbered cues from 1,
-    /// `HH:MM:SS,mmm --> HH:MM:SS,mmm`, a blank line after each.
+    /// `HH:MM:SS,mmm --> HH:MM:SS,mmm`, a blank line after each; a cue whose speaker is known starts with
+    /// `[Speaker n] `.
     pub fn to_srt(&self) -> String {
         let mut out = String::new();
         for (i, cue) in self.cues(&CueLimits::default()).iter().enumerate() {
@@ -234,7 +250,10 @@ impl Transcript {
                 timestamp(cue.start, ','),
                 timestamp(cue.end, ',')
             );
-            for line in &cue.lines {
+            for (j, line) in cue.lines.iter().enumerate() {
+                if let (0, Some(speaker)) = (j, cue.speaker) {
+                    let _ = write!(out, "[{}] ", speaker_label(speaker));
+                }
                 out.push_str(&line.replace("-->", "->"));
                 out.push('\n');
             }
@@ -244,7 +263,8 @@ impl Transcript {
     }
 
     /// The transcript as WebVTT (`.vtt`) subtitles with the default [`CueLimits`]: the `WEBVTT` header, then
-    /// cues `HH:MM:SS.mmm --> HH:MM:SS.mmm` with `&`, `<` and `>` escaped.
+    /// cues `HH:MM:SS.mmm --> HH:MM:SS.mmm` with `&`, `<` and `>` escaped; a cue whose speaker is known is a
+    /// voice span, `<v Speaker n>…`.
     pub fn to_webvtt(&self) -> String {
         let mut out = String::from("WEBVTT\n\n");
         for cue in self.cues(&CueLimits::default()) {
@@ -254,7 +274,10 @@ impl Transcript {
                 timestamp(cue.start, '.'),
                 timestamp(cue.end, '.')
             );
-            for line in &cue.lines {
+            for (j, line) in cue.lines.iter().enumerate() {
+                if let (0, Some(speaker)) = (j, cue.speaker) {
+                    let _ = write!(out, "<v {}>", speaker_label(speaker));
+                }
                 let escaped = line
                     .replace('&', "&amp;")
                     .replace('<', "&lt;")
@@ -395,14 +418,19 @@ fn timed_words(phrase: &Phrase) -> Vec<TimedWord> {
 }
 
 /// A cue of these words (times from the first word's start to the last word's end).
-fn cue_of(words: &[&TimedWord], line_chars: usize, lines: usize) -> Cue {
+fn cue_of(words: &[&TimedWord], line_chars: usize, lines: usize, speaker: Option<u32>) -> Cue {
     let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
     let lines = break_lines(&texts, line_chars, lines).unwrap_or_else(|| vec![texts.join(" ")]);
     let start = words.first().map_or(Duration::ZERO, |w| w.offset);
     let end = words
         .last()
         .map_or(start, |w| w.offset.saturating_add(w.duration));
-    Cue { start, end, lines }
+    Cue {
+        start,
+        end,
+        lines,
+        speaker,
+    }
 }
 
 /// Breaks words into at most `max_lines` lines of at most `line_chars` characters, as evenly as possible;
@@ -550,6 +578,26 @@ mod tests {
         assert_eq!(words.join(" "), text);
         assert_eq!(cues[0].start, ms(0));
         assert_eq!(cues.last().map(|c| c.end), Some(ms(11_000)));
+    }
+
+    #[test]
+    fn speakers_are_labelled_from_1_and_lines_leave_room_for_the_label() {
+        let mut t = Transcript::default();
+        let text = "And so my fellow Americans, ask not what your country can do for you.";
+        let mut a = Phrase::new(ms(0), ms(4_000), text, RecognitionStatus::Success);
+        a.speaker = Some(0);
+        t.push(a);
+        let mut b = Phrase::new(ms(5_000), ms(1_000), "Yes.", RecognitionStatus::Success);
+        b.speaker = Some(1);
+        t.push(b);
+        let srt = t.to_srt();
+        assert!(srt.contains("\n[Speaker 1] And so"), "{srt}");
+        assert!(srt.contains("\n[Speaker 2] Yes.\n"), "{srt}");
+        assert!(srt.lines().all(|l| l.chars().count() <= 42), "{srt}");
+        let vtt = t.to_webvtt();
+        assert!(vtt.contains("\n<v Speaker 1>And so"), "{vtt}");
+        assert!(vtt.contains("\n<v Speaker 2>Yes.\n"), "{vtt}");
+        assert!(vtt.lines().all(|l| l.chars().count() <= 42), "{vtt}");
     }
 
     #[test]
