@@ -179,7 +179,9 @@ fn librivox_sentences_joined_into_one_mp3_come_back_as_subtitles() {
     let mp3 = mp3_stereo(44_100, &channel, &channel).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(&path, mp3).expect("write the MP3");
 
-    let r = run(speech().args(["transcribe", "--output", "srt"]).arg(&path));
+    let r = run(speech()
+        .args(["transcribe", "--api", "short", "--output", "srt"])
+        .arg(&path));
     assert_eq!(r.code, 0, "{r:?}");
     let cues = common::strict_srt(&r.stdout);
     let heard: Vec<&str> = cues.iter().map(|(_, _, text)| text.as_str()).collect();

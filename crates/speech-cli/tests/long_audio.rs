@@ -1,6 +1,7 @@
 //! Long recordings in formats the service does not take, through the main job with the real offline engine:
 //! about three minutes of flite speech (42 sentences after pauses of 0.6–3 s) come back from
-//! `speech transcribe --output srt` (no credentials: the embedded emulator) with WER ≤ 10 % against the script,
+//! `speech transcribe --api short --output srt` (no credentials: the embedded emulator; the short-audio API,
+//! which cuts the recordings at their pauses) with WER ≤ 10 % against the script,
 //! every sentence starts a cue within 0.5 s of where it starts in the audio, and each sentence is one cue (none
 //! is cut between two segments):
 //!
@@ -88,7 +89,9 @@ fn three_minutes_of_mp3_come_back_as_timed_subtitles() {
     std::fs::write(&path, mp3).expect("write the MP3");
 
     let started = Instant::now();
-    let r = run(speech().args(["transcribe", "--output", "srt"]).arg(&path));
+    let r = run(speech()
+        .args(["transcribe", "--api", "short", "--output", "srt"])
+        .arg(&path));
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stderr.contains("embedded offline emulator"), "{r:?}");
     check(
@@ -123,7 +126,14 @@ fn the_same_recording_as_48k_stereo_wav_flac_and_8k_mulaw_wav() {
     let started = Instant::now();
     let r = run(speech()
         .env("SPEECH_EMULATOR_MODEL", "tiny.en")
-        .args(["transcribe", "--output", "srt", "--output-dir"])
+        .args([
+            "transcribe",
+            "--api",
+            "short",
+            "--output",
+            "srt",
+            "--output-dir",
+        ])
         .arg(&out)
         .args([&wav48, &flac, &mulaw]));
     let elapsed = started.elapsed();

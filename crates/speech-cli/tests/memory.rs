@@ -90,6 +90,8 @@ fn an_hour_of_mp3_takes_no_more_memory_than_a_minute() {
             &emu,
             &[
                 "transcribe",
+                "--api",
+                "short",
                 "--output",
                 "json",
                 path.to_str().expect("utf-8"),
