@@ -428,6 +428,60 @@ mod tests {
             .expect("in-memory futures are ready at once")
     }
 
+    /// A reader that hands out its bytes in the given piece sizes (then whatever is left), at once.
+    struct Pieces {
+        data: Vec<u8>,
+        sizes: Vec<usize>,
+        at: usize,
+    }
+
+    impl AsyncRead for Pieces {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            let size = if self.sizes.is_empty() {
+                buf.len()
+            } else {
+                self.sizes.remove(0).max(1)
+            };
+            let n = size.min(buf.len()).min(self.data.len() - self.at);
+            let at = self.at;
+            buf[..n].copy_from_slice(&self.data[at..at + n]);
+            self.at += n;
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    proptest::proptest! {
+        /// However the audio arrives in reads, a framed body is the frame's start, the audio and the frame's
+        /// end, counted exactly, and it ends with an empty piece.
+        #[test]
+        fn a_framed_body_is_the_same_bytes_however_it_is_read(
+            prefix in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            audio in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3_000),
+            suffix in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100),
+            sizes in proptest::collection::vec(1usize..700, 0..20),
+        ) {
+            let expected: Vec<u8> = [prefix.clone(), audio.clone(), suffix.clone()].concat();
+            let mut source = Pieces { data: audio, sizes, at: 0 };
+            let mut upload = Upload::reader(Vec::new(), &mut source).framed(&prefix, &suffix);
+            upload.rewind();
+            let mut body = Vec::new();
+            loop {
+                let piece = block_on(upload.next_piece()).expect("a piece");
+                if piece.is_empty() {
+                    break;
+                }
+                body.extend_from_slice(piece);
+            }
+            proptest::prop_assert_eq!(&body, &expected);
+            proptest::prop_assert_eq!(upload.taken(), expected.len() as u64);
+            proptest::prop_assert!(block_on(upload.next_piece()).expect("the end").is_empty());
+        }
+    }
+
     fn wav(rate: u32, channels: u16, samples: usize) -> Vec<u8> {
         let mut f = Vec::new();
         let data = (samples * 2 * usize::from(channels)) as u32;

@@ -66,16 +66,31 @@ fn microsofts_python_client_transcribes_with_speakers_and_words() {
         .start_blocking()
         .expect("the emulator starts");
     let spoken = speak_as(&[
-        (Duration::from_millis(600), "slt", "Good afternoon, how can I help you?"),
-        (Duration::from_millis(900), "rms", "I would like to change my address."),
-        (Duration::from_millis(900), "slt", "Of course, what is the new one?"),
+        (
+            Duration::from_millis(600),
+            "slt",
+            "Good afternoon, how can I help you?",
+        ),
+        (
+            Duration::from_millis(900),
+            "rms",
+            "I would like to change my address.",
+        ),
+        (
+            Duration::from_millis(900),
+            "slt",
+            "Of course, what is the new one?",
+        ),
     ])
     .unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().expect("a temporary directory");
     let audio = dir.path().join("call.wav");
     std::fs::write(&audio, wav(&spoken.samples)).expect("written");
 
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/azure-transcription-client.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/azure-transcription-client.py"
+    );
     let output = Command::new(python())
         .arg(script)
         .arg(emu.base_url())
@@ -98,7 +113,11 @@ fn microsofts_python_client_transcribes_with_speakers_and_words() {
         assert_eq!(phrase["locale"], "en-US");
         let offset = phrase["offset_ms"].as_u64().expect("an offset");
         assert!(offset.abs_diff(start.as_millis() as u64) <= 300, "{result}");
-        assert_eq!(phrase["words"].as_array().map(Vec::len), Some(3), "{result}");
+        assert_eq!(
+            phrase["words"].as_array().map(Vec::len),
+            Some(3),
+            "{result}"
+        );
     }
     let duration = result["duration_ms"].as_u64().expect("a duration");
     assert!(duration.abs_diff(spoken.duration().as_millis() as u64) <= 50);
@@ -110,6 +129,9 @@ fn microsofts_python_client_transcribes_with_speakers_and_words() {
         .find(|r| r.path == "/speechtotext/transcriptions:transcribe")
         .expect("a fast-transcription request");
     assert_eq!(request.query.as_deref(), Some("api-version=2025-10-15"));
-    assert!(request.header("x-ms-client-request-id").is_some(), "{request:?}");
+    assert!(
+        request.header("x-ms-client-request-id").is_some(),
+        "{request:?}"
+    );
     assert_eq!(request.status, Some(200));
 }

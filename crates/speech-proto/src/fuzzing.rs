@@ -19,6 +19,11 @@ pub fn recognition_json(data: &[u8]) {
     crate::stt::short::__fuzz_recognition(data);
 }
 
+/// The fast-transcription answer parser, and the transcript's renderings (SRT, WebVTT, JSON).
+pub fn fast_transcription_json(data: &[u8]) {
+    crate::stt::fast::__fuzz_fast_transcription(data);
+}
+
 /// The voices-list parser and the helpers on its result.
 pub fn voices_json(data: &[u8]) {
     crate::tts::voices::__fuzz_voices(data);

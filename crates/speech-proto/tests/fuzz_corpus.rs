@@ -39,6 +39,14 @@ fn recognition_json() {
 }
 
 #[test]
+fn fast_transcription_json() {
+    replay(
+        "fast_transcription_json",
+        speech_proto::__fuzz::fast_transcription_json,
+    );
+}
+
+#[test]
 fn voices_json() {
     replay("voices_json", speech_proto::__fuzz::voices_json);
 }

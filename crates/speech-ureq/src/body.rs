@@ -246,6 +246,69 @@ impl fmt::Debug for SynthesisStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// A reader that hands out its bytes in the given piece sizes (then whatever is left).
+    struct Pieces {
+        data: Vec<u8>,
+        sizes: Vec<usize>,
+        at: usize,
+    }
+
+    impl Read for Pieces {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let size = if self.sizes.is_empty() {
+                buf.len()
+            } else {
+                self.sizes.remove(0).max(1)
+            };
+            let n = size.min(buf.len()).min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    proptest! {
+        /// However the audio arrives in reads, and whatever buffers the sender reads into, a framed body is
+        /// the frame's start, the audio and the frame's end, counted exactly; and a rewound file gives the same
+        /// bytes again.
+        #[test]
+        fn a_framed_body_is_the_same_bytes_however_it_is_read(
+            prefix in proptest::collection::vec(any::<u8>(), 0..300),
+            audio in proptest::collection::vec(any::<u8>(), 0..3_000),
+            suffix in proptest::collection::vec(any::<u8>(), 0..100),
+            sizes in proptest::collection::vec(1usize..700, 0..20),
+            buffer in 1usize..1_000,
+        ) {
+            let expected: Vec<u8> = [prefix.clone(), audio.clone(), suffix.clone()].concat();
+            let read_all = |upload: &mut Upload<'_>| {
+                let mut out = Vec::new();
+                let mut buf = vec![0u8; buffer];
+                loop {
+                    let n = upload.read(&mut buf).expect("read");
+                    if n == 0 {
+                        break;
+                    }
+                    out.extend_from_slice(&buf[..n]);
+                }
+                out
+            };
+            let mut source = Pieces { data: audio.clone(), sizes, at: 0 };
+            let mut upload = Upload::stream(Vec::new(), &mut source).framed(&prefix, &suffix);
+            let body = read_all(&mut upload);
+            prop_assert_eq!(&body, &expected);
+            prop_assert_eq!(upload.taken(), expected.len() as u64);
+
+            let mut file = tempfile::tempfile().expect("a file");
+            std::io::Write::write_all(&mut file, &audio).expect("write");
+            let mut upload = Upload::file(file).framed(&prefix, &suffix);
+            upload.rewind().expect("rewind");
+            prop_assert_eq!(read_all(&mut upload), expected.clone());
+            upload.rewind().expect("rewind");
+            prop_assert_eq!(read_all(&mut upload), expected);
+        }
+    }
 
     fn wav(rate: u32, channels: u16, samples: usize) -> Vec<u8> {
         let mut f = Vec::new();
