@@ -204,6 +204,61 @@ fn part<'a>(headers: &[u8], data: &'a [u8]) -> Result<Part<'a>, MultipartError> 
     })
 }
 
+/// The round-trip check of the `multipart_roundtrip` fuzz target (and of its corpus replay): `data` is cut
+/// into a definition, a file name, 16 bytes of boundary entropy and the audio; `encode` (the client's encoder,
+/// passed in so that this parser stays independent of it) gives the `Content-Type`, the bytes before the audio
+/// and the bytes after it. The body must parse into exactly the definition and the audio, with the file name
+/// as the encoder wrote it. Panics when it does not (that is the finding). Audio that holds the delimiter
+/// itself cannot be framed by any multipart encoder and is skipped.
+#[doc(hidden)]
+pub fn __fuzz_roundtrip(
+    data: &[u8],
+    encode: impl Fn(&str, &str, u128) -> (String, Vec<u8>, Vec<u8>),
+) {
+    // A length byte, then that many bytes.
+    let take = |data: &[u8]| -> (Vec<u8>, Vec<u8>) {
+        let n = data
+            .first()
+            .map_or(0, |b| usize::from(*b))
+            .min(data.len().saturating_sub(1));
+        (
+            data.get(1..1 + n).unwrap_or_default().to_vec(),
+            data.get(1 + n..).unwrap_or_default().to_vec(),
+        )
+    };
+    let (definition, rest) = take(data);
+    let (filename, rest) = take(&rest);
+    let definition = String::from_utf8_lossy(&definition).into_owned();
+    let filename = String::from_utf8_lossy(&filename).into_owned();
+    let mut seed = [0u8; 16];
+    for (slot, b) in seed.iter_mut().zip(&rest) {
+        *slot = *b;
+    }
+    let audio = rest.get(16..).unwrap_or_default();
+    let (content_type, preamble, epilogue) =
+        encode(&definition, &filename, u128::from_le_bytes(seed));
+    let Ok(boundary) = boundary(&content_type) else {
+        panic!("the encoder's Content-Type has no valid boundary: {content_type:?}");
+    };
+    if memchr::memmem::find(audio, format!("\r\n--{boundary}").as_bytes()).is_some() {
+        return;
+    }
+    let mut body = preamble;
+    body.extend_from_slice(audio);
+    body.extend_from_slice(&epilogue);
+    let parts = parse(&content_type, &body).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    assert_eq!(parts[0].name, "definition");
+    assert_eq!(parts[0].data, definition.as_bytes());
+    assert_eq!(parts[1].name, "audio");
+    assert_eq!(parts[1].data, audio);
+    let written = parts[1].filename.as_deref().unwrap_or_default();
+    assert!(
+        !written.contains(['"', '\r', '\n']),
+        "the file name was written as {written:?}"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,59 +334,4 @@ mod tests {
             "a b"
         );
     }
-}
-
-/// The round-trip check of the `multipart_roundtrip` fuzz target (and of its corpus replay): `data` is cut
-/// into a definition, a file name, 16 bytes of boundary entropy and the audio; `encode` (the client's encoder,
-/// passed in so that this parser stays independent of it) gives the `Content-Type`, the bytes before the audio
-/// and the bytes after it. The body must parse into exactly the definition and the audio, with the file name
-/// as the encoder wrote it. Panics when it does not (that is the finding). Audio that holds the delimiter
-/// itself cannot be framed by any multipart encoder and is skipped.
-#[doc(hidden)]
-pub fn __fuzz_roundtrip(
-    data: &[u8],
-    encode: impl Fn(&str, &str, u128) -> (String, Vec<u8>, Vec<u8>),
-) {
-    // A length byte, then that many bytes.
-    let take = |data: &[u8]| -> (Vec<u8>, Vec<u8>) {
-        let n = data
-            .first()
-            .map_or(0, |b| usize::from(*b))
-            .min(data.len().saturating_sub(1));
-        (
-            data.get(1..1 + n).unwrap_or_default().to_vec(),
-            data.get(1 + n..).unwrap_or_default().to_vec(),
-        )
-    };
-    let (definition, rest) = take(data);
-    let (filename, rest) = take(&rest);
-    let definition = String::from_utf8_lossy(&definition).into_owned();
-    let filename = String::from_utf8_lossy(&filename).into_owned();
-    let mut seed = [0u8; 16];
-    for (slot, b) in seed.iter_mut().zip(&rest) {
-        *slot = *b;
-    }
-    let audio = rest.get(16..).unwrap_or_default();
-    let (content_type, preamble, epilogue) =
-        encode(&definition, &filename, u128::from_le_bytes(seed));
-    let Ok(boundary) = boundary(&content_type) else {
-        panic!("the encoder's Content-Type has no valid boundary: {content_type:?}");
-    };
-    if memchr::memmem::find(audio, format!("\r\n--{boundary}").as_bytes()).is_some() {
-        return;
-    }
-    let mut body = preamble;
-    body.extend_from_slice(audio);
-    body.extend_from_slice(&epilogue);
-    let parts = parse(&content_type, &body).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(parts.len(), 2, "{parts:?}");
-    assert_eq!(parts[0].name, "definition");
-    assert_eq!(parts[0].data, definition.as_bytes());
-    assert_eq!(parts[1].name, "audio");
-    assert_eq!(parts[1].data, audio);
-    let written = parts[1].filename.as_deref().unwrap_or_default();
-    assert!(
-        !written.contains(['"', '\r', '\n']),
-        "the file name was written as {written:?}"
-    );
 }

@@ -549,3 +549,32 @@ fn s5_6_known_regions_are_the_listed_ones() {
     known.sort_unstable();
     assert_eq!(known, expected);
 }
+
+// Part 2, A.1: fast transcription ------------------------------------------------------------------------------
+
+#[test]
+fn a1_fast_transcription_endpoints() {
+    use speech_proto::stt::fast::ApiVersion;
+    let v = ApiVersion::default();
+    assert_eq!(
+        Endpoint::region("westus")
+            .unwrap()
+            .fast_transcription_uri(v)
+            .unwrap(),
+        "https://westus.api.cognitive.microsoft.com/speechtotext/transcriptions:transcribe?api-version=2025-10-15"
+    );
+    assert_eq!(
+        Endpoint::custom_domain("my-resource")
+            .unwrap()
+            .fast_transcription_uri(ApiVersion::V2024_11_15)
+            .unwrap(),
+        "https://my-resource.cognitiveservices.azure.com/speechtotext/transcriptions:transcribe?api-version=2024-11-15"
+    );
+    assert_eq!(
+        Endpoint::base_url("http://localhost:5000")
+            .unwrap()
+            .fast_transcription_uri(v)
+            .unwrap(),
+        "http://localhost:5000/speechtotext/transcriptions:transcribe?api-version=2025-10-15"
+    );
+}

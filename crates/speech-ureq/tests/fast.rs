@@ -303,3 +303,50 @@ fn refusals_are_typed_errors_with_hints() {
     assert_eq!(e.status().map(|s| s.as_u16()), Some(400), "{e}");
     assert!(e.to_string().contains("could not be decoded"), "{e}");
 }
+
+#[test]
+fn a_file_is_sent_again_after_a_failure_and_a_reader_is_not() {
+    let emu = emulator();
+    let client = client_builder(&emu)
+        .retry(quick_retry(4))
+        .build()
+        .expect("client");
+    let options = FastTranscriptionOptions::new().locale("en-US");
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("a.wav");
+    std::fs::write(&path, speech_wav(800)).expect("write");
+
+    // A file: 503, then a throttle with Retry-After, then the answer.
+    emu.faults()
+        .fail_next(1, speech_emulator::StatusCode::SERVICE_UNAVAILABLE);
+    emu.faults().set_quota(1, Duration::from_millis(300));
+    let t = client
+        .fast_transcribe(path.as_path(), &options)
+        .expect("transcribed after retries");
+    assert!(!t.phrases.is_empty());
+    emu.faults().clear_quota();
+    let attempts = seen(&emu, "/speechtotext/transcriptions:transcribe");
+    assert!(attempts.len() >= 2, "{attempts:?}");
+    assert!(attempts
+        .iter()
+        .all(|r| r.body_len > 0 || r.status != Some(200)));
+
+    // A reader that was read: the failure is final.
+    emu.faults().reset_after_body_bytes(100);
+    let before = seen(&emu, "/speechtotext/transcriptions:transcribe").len();
+    let e = client
+        .fast_transcribe(
+            speech_ureq::speech_audio::decode::Source::reader(
+                std::io::Cursor::new(speech_wav(800)),
+                Some("wav"),
+            ),
+            &options,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Network, "{e}");
+    assert_eq!(
+        seen(&emu, "/speechtotext/transcriptions:transcribe").len(),
+        before + 1,
+        "a stream that was partly sent is not sent again"
+    );
+}
