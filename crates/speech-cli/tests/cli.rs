@@ -260,18 +260,7 @@ fn spoken_wav(dir: &std::path::Path, name: &str) -> (std::path::PathBuf, Vec<std
 
 #[test]
 fn transcribe_writes_subtitles_on_the_recordings_timeline() {
-    use speech_emulator::engine::Transcript;
-    use speech_emulator::engines::scripted::ScriptedRecognizer;
-    let recognizer = std::sync::Arc::new(ScriptedRecognizer::new());
-    recognizer.set_default(Transcript::Text {
-        text: "Heard that.".into(),
-        confidence: 0.9,
-    });
-    let emu = speech_emulator::Emulator::builder()
-        .key(KEY)
-        .recognizer(recognizer)
-        .start_blocking()
-        .expect("the emulator starts");
+    let emu = scripted_emulator(true);
     let dir = tempfile::tempdir().unwrap();
     let (wav, starts) = spoken_wav(dir.path(), "meeting.wav");
 
@@ -338,19 +327,9 @@ fn transcribe_writes_subtitles_on_the_recordings_timeline() {
 #[test]
 fn transcribe_sends_short_ogg_opus_whole_and_decodes_longer_opus() {
     use speech_emulator::codec;
-    use speech_emulator::engine::{Pcm, Transcript};
-    use speech_emulator::engines::scripted::ScriptedRecognizer;
+    use speech_emulator::engine::Pcm;
     use std::time::Duration;
-    let recognizer = std::sync::Arc::new(ScriptedRecognizer::new());
-    recognizer.set_default(Transcript::Text {
-        text: "Heard that.".into(),
-        confidence: 0.9,
-    });
-    let emu = speech_emulator::Emulator::builder()
-        .key(KEY)
-        .recognizer(recognizer)
-        .start_blocking()
-        .expect("the emulator starts");
+    let emu = scripted_emulator(true);
     let dir = tempfile::tempdir().unwrap();
     let opus = codec::output_format("ogg-16khz-16bit-mono-opus").expect("a format");
     let ogg = |name: &str, script: &[(Duration, &str)]| {
@@ -424,18 +403,7 @@ fn transcribe_sends_short_ogg_opus_whole_and_decodes_longer_opus() {
 
 #[test]
 fn transcribe_decodes_wma_through_ffmpeg_and_without_it_names_the_format_and_the_fix() {
-    use speech_emulator::engine::Transcript;
-    use speech_emulator::engines::scripted::ScriptedRecognizer;
-    let recognizer = std::sync::Arc::new(ScriptedRecognizer::new());
-    recognizer.set_default(Transcript::Text {
-        text: "Heard that.".into(),
-        confidence: 0.9,
-    });
-    let emu = speech_emulator::Emulator::builder()
-        .key(KEY)
-        .recognizer(recognizer)
-        .start_blocking()
-        .expect("the emulator starts");
+    let emu = scripted_emulator(true);
     let dir = tempfile::tempdir().unwrap();
     let (wav, starts) = spoken_wav(dir.path(), "meeting.wav");
     let wma = dir.path().join("meeting.wma");
@@ -469,23 +437,6 @@ fn transcribe_decodes_wma_through_ffmpeg_and_without_it_names_the_format_and_the
     assert!(r.stderr.contains("WMA"), "{r:?}");
     assert!(r.stderr.contains("install"), "{r:?}");
     assert!(r.stderr.contains("ffmpeg -i"), "{r:?}");
-}
-
-/// A scripted emulator, optionally without fast transcription.
-fn scripted_emulator(fast: bool) -> speech_emulator::EmulatorHandle {
-    use speech_emulator::engine::Transcript;
-    use speech_emulator::engines::scripted::ScriptedRecognizer;
-    let recognizer = std::sync::Arc::new(ScriptedRecognizer::new());
-    recognizer.set_default(Transcript::Text {
-        text: "Heard that.".into(),
-        confidence: 0.9,
-    });
-    speech_emulator::Emulator::builder()
-        .key(KEY)
-        .recognizer(recognizer)
-        .fast_transcription(fast)
-        .start_blocking()
-        .expect("the emulator starts")
 }
 
 /// A 16 kHz WAV of about 70 s: three sentences, the last after a long pause.
@@ -558,27 +509,9 @@ fn transcribe_api_auto_sends_long_files_to_fast_transcription_and_short_ones_to_
 
 #[test]
 fn transcribe_api_fast_with_speakers_labels_subtitles_and_json() {
-    use std::time::Duration;
     let emu = scripted_emulator(true);
     let dir = tempfile::tempdir().unwrap();
-    let spoken = speech_emulator::fixtures::speak_as(&[
-        (
-            Duration::from_millis(600),
-            "slt",
-            "Good afternoon, how can I help you?",
-        ),
-        (
-            Duration::from_millis(900),
-            "rms",
-            "I would like to change my address.",
-        ),
-        (
-            Duration::from_millis(900),
-            "slt",
-            "Of course, what is the new one?",
-        ),
-    ])
-    .unwrap_or_else(|e| panic!("{e}"));
+    let spoken = speech_emulator::fixtures::short_dialogue().unwrap_or_else(|e| panic!("{e}"));
     let path = dir.path().join("call.wav");
     write_wav(&path, 16_000, 1, &spoken.samples);
     let args = |output: &'static str| {

@@ -10,12 +10,9 @@
 mod common;
 
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{speech_at, KEY};
-use speech_emulator::engine::Transcript;
-use speech_emulator::engines::scripted::ScriptedRecognizer;
+use common::{scripted_emulator, speech_at};
 use speech_emulator::fixtures::{mp3_stereo, resample_linear, speak, SENTENCES};
 use speech_emulator::EmulatorHandle;
 
@@ -57,16 +54,7 @@ fn run_measured(emu: &EmulatorHandle, args: &[&str]) -> (i32, String, u64) {
 
 #[test]
 fn an_hour_of_mp3_takes_no_more_memory_than_a_minute() {
-    let recognizer = Arc::new(ScriptedRecognizer::new());
-    recognizer.set_default(Transcript::Text {
-        text: "Heard that.".into(),
-        confidence: 0.9,
-    });
-    let emu = speech_emulator::Emulator::builder()
-        .key(KEY)
-        .recognizer(recognizer)
-        .start_blocking()
-        .expect("the emulator starts");
+    let emu = scripted_emulator(true);
 
     // One minute of speech with pauses, as 44.1 kHz stereo MP3.
     let script: Vec<(Duration, &str)> = SENTENCES[..13]

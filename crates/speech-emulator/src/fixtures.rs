@@ -178,3 +178,25 @@ pub fn mp3_stereo(rate: u32, left: &[i16], right: &[i16]) -> Result<Vec<u8>, Eng
         .map_err(|e| lame("flush", &e))?;
     Ok(out)
 }
+
+/// Three lines of a phone call between a woman (`slt`) and a man (`rms`), after pauses of 0.6, 0.9 and 0.9 s:
+/// a short recording with two clearly different voices, for diarization tests.
+pub fn short_dialogue() -> Result<Spoken, EngineError> {
+    speak_as(&[
+        (
+            Duration::from_millis(600),
+            "slt",
+            "Good afternoon, how can I help you?",
+        ),
+        (
+            Duration::from_millis(900),
+            "rms",
+            "I would like to change my address.",
+        ),
+        (
+            Duration::from_millis(900),
+            "slt",
+            "Of course, what is the new one?",
+        ),
+    ])
+}

@@ -10,11 +10,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
-use std::time::Duration;
 
 use speech_emulator::engine::Transcript;
 use speech_emulator::engines::scripted::ScriptedRecognizer;
-use speech_emulator::fixtures::speak_as;
 use speech_emulator::Emulator;
 
 /// The virtualenv's Python.
@@ -65,24 +63,7 @@ fn microsofts_python_client_transcribes_with_speakers_and_words() {
         .recognizer(recognizer)
         .start_blocking()
         .expect("the emulator starts");
-    let spoken = speak_as(&[
-        (
-            Duration::from_millis(600),
-            "slt",
-            "Good afternoon, how can I help you?",
-        ),
-        (
-            Duration::from_millis(900),
-            "rms",
-            "I would like to change my address.",
-        ),
-        (
-            Duration::from_millis(900),
-            "slt",
-            "Of course, what is the new one?",
-        ),
-    ])
-    .unwrap_or_else(|e| panic!("{e}"));
+    let spoken = speech_emulator::fixtures::short_dialogue().unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().expect("a temporary directory");
     let audio = dir.path().join("call.wav");
     std::fs::write(&audio, wav(&spoken.samples)).expect("written");

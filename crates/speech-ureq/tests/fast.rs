@@ -350,3 +350,42 @@ fn a_file_is_sent_again_after_a_failure_and_a_reader_is_not() {
         "a stream that was partly sent is not sent again"
     );
 }
+
+#[test]
+fn an_entra_token_goes_as_a_plain_bearer_and_limits_are_answered() {
+    let resource = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/speech";
+    let emu = emulator_builder()
+        .entra_resource_id(resource)
+        .max_fast_body_bytes(64 * 1024)
+        .start_blocking()
+        .expect("emulator");
+    let client = Client::builder(
+        Endpoint::base_url(emu.base_url()).expect("url"),
+        Credential::entra(resource, "eyJ0eXAiOiJKV1QifQ.e30.entra-signature").expect("entra"),
+    )
+    .proxy_from_env(false)
+    .build()
+    .expect("client");
+    let options = FastTranscriptionOptions::new().locale("en-US");
+    let small = speech_ureq::speech_audio::decode::Source::reader(
+        std::io::Cursor::new(speech_wav(500)),
+        Some("wav"),
+    );
+    // The emulator takes only a plain `Bearer <token>` here and refuses the speech hosts' `aad#…` form.
+    client
+        .fast_transcribe(small, &options)
+        .expect("a plain Entra bearer is taken");
+    assert_eq!(client.token_fetches(), 0);
+
+    // Over the body cap: 413, with the size limit in the message.
+    let big = speech_ureq::speech_audio::decode::Source::reader(
+        std::io::Cursor::new(speech_wav(5_000)),
+        Some("wav"),
+    );
+    let e = client.fast_transcribe(big, &options).unwrap_err();
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(413), "{e}");
+    assert!(
+        e.hint().is_some_and(|h| h.to_string().contains("300 MB")),
+        "{e}"
+    );
+}

@@ -453,24 +453,7 @@ pub fn a_recording_is_fast_transcribed_in_one_request(flavor: &impl Flavor) {
     use speech_emulator::engine::Transcript;
     use speech_emulator::engines::scripted::ScriptedRecognizer;
 
-    let script = [
-        (
-            Duration::from_millis(700),
-            "slt",
-            "Good afternoon, how can I help you?",
-        ),
-        (
-            Duration::from_millis(900),
-            "rms",
-            "I would like to change my address.",
-        ),
-        (
-            Duration::from_millis(900),
-            "slt",
-            "Of course, what is the new one?",
-        ),
-    ];
-    let spoken = speech_emulator::fixtures::speak_as(&script).unwrap_or_else(|e| panic!("{e}"));
+    let spoken = speech_emulator::fixtures::short_dialogue().unwrap_or_else(|e| panic!("{e}"));
     let wav = wav_with(&spoken.samples, 16_000, 1);
     let dir = std::env::temp_dir().join(format!("speech-async-fast-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

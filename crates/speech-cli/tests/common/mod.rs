@@ -54,6 +54,24 @@ pub(crate) fn emulator() -> EmulatorHandle {
         .expect("the emulator starts")
 }
 
+/// An emulator accepting [`KEY`] whose recognizer answers "Heard that." to everything (fast transcription
+/// offered or not).
+pub(crate) fn scripted_emulator(fast: bool) -> EmulatorHandle {
+    use speech_emulator::engine::Transcript;
+    use speech_emulator::engines::scripted::ScriptedRecognizer;
+    let recognizer = std::sync::Arc::new(ScriptedRecognizer::new());
+    recognizer.set_default(Transcript::Text {
+        text: "Heard that.".into(),
+        confidence: 0.9,
+    });
+    Emulator::builder()
+        .key(KEY)
+        .recognizer(recognizer)
+        .fast_transcription(fast)
+        .start_blocking()
+        .expect("the emulator starts")
+}
+
 /// The result of a run, as text.
 #[derive(Debug)]
 pub(crate) struct Run {
