@@ -35,6 +35,18 @@ Make sure to use a token issued for this resource.";
 const EXPIRED_TOKEN: &str = "Access denied due to an expired authorization token. \
 Tokens are valid for 10 minutes: fetch a new one from the token service.";
 const INVALID_ENTRA: &str = "Access denied due to an invalid Microsoft Entra token or resource id.";
+const EXPIRED_ENTRA: &str = "Access denied due to an expired Microsoft Entra token: get a new one.";
+const WRONG_AUDIENCE_ENTRA: &str =
+    "Access denied: the Microsoft Entra token is not for Cognitive Services \
+(its audience must be https://cognitiveservices.azure.com: ask for the scope \
+https://cognitiveservices.azure.com/.default), or its identity lacks a Speech role on the resource \
+(Cognitive Services Speech User or Cognitive Services Speech Contributor).";
+
+/// The issuer of the emulator's test Entra tokens (`EmulatorHandle::entra_token_url`).
+pub(crate) const ENTRA_ISSUER: &str =
+    "https://login.emulator.invalid/00000000-0000-0000-0000-000000000000/v2.0";
+/// The audience Speech takes.
+pub(crate) const COGNITIVE_SERVICES_AUDIENCE: &str = "https://cognitiveservices.azure.com";
 const FAST_CREDENTIALS: &str = "Access denied: fast transcription takes the resource key \
 (Ocp-Apim-Subscription-Key) or a Microsoft Entra token (Authorization: Bearer <token>).";
 
@@ -86,6 +98,8 @@ pub(crate) struct Authority {
 pub(crate) enum TokenError {
     Invalid,
     Expired,
+    /// An Entra token for another audience (another scope).
+    WrongAudience,
 }
 
 fn unix_now() -> u64 {
@@ -162,8 +176,74 @@ impl Authority {
         format!("{signing_input}.{signature}")
     }
 
-    /// Check a JWT issued by [`Self::mint`].
-    pub(crate) fn verify(&self, token: &str) -> Result<(), TokenError> {
+    /// Issue a test Entra access token for `scope` (e.g. `https://cognitiveservices.azure.com/.default`), valid
+    /// for `lifetime`: a JWT with the scope's resource as `aud`, signed by this emulator. Returns it with its
+    /// `exp`.
+    pub(crate) fn mint_entra(&self, scope: &str, lifetime: Duration) -> (String, u64) {
+        let now = unix_now();
+        let exp = now.saturating_add(lifetime.as_secs().max(1));
+        let audience = scope.trim_end_matches("/.default");
+        let mut jti = [0u8; 8];
+        let _ = getrandom::fill(&mut jti);
+        let jti: String = jti.iter().map(|b| format!("{b:02x}")).collect();
+        let claims = serde_json::json!({
+            "aud": audience,
+            "iss": ENTRA_ISSUER,
+            "iat": now,
+            "nbf": now,
+            "exp": exp,
+            "oid": "11111111-1111-1111-1111-111111111111",
+            "tid": "00000000-0000-0000-0000-000000000000",
+            "uti": jti,
+        });
+        (self.sign(&claims), exp)
+    }
+
+    /// A compact JWT of `claims`, signed with HS256 and this emulator's secret.
+    fn sign(&self, claims: &serde_json::Value) -> String {
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let signing_input = format!("{header}.{payload}");
+        let mut mac = self.mac();
+        mac.update(signing_input.as_bytes());
+        let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        format!("{signing_input}.{signature}")
+    }
+
+    /// Check an Entra token: a JWT must be one this emulator issued, unexpired and for Cognitive Services. A
+    /// token that is not a JWT (no JSON header) is taken as it is: tests that need no lifecycle pass any
+    /// string.
+    pub(crate) fn verify_entra(&self, token: &str) -> Result<(), TokenError> {
+        let is_jwt = token.split('.').count() == 3
+            && token
+                .split('.')
+                .next()
+                .and_then(|h| URL_SAFE_NO_PAD.decode(h).ok())
+                .is_some_and(|h| serde_json::from_slice::<serde_json::Value>(&h).is_ok());
+        if !is_jwt {
+            return Ok(());
+        }
+        let claims = self.claims(token)?;
+        if claims.get("iss").and_then(serde_json::Value::as_str) != Some(ENTRA_ISSUER) {
+            return Err(TokenError::Invalid);
+        }
+        let exp = claims
+            .get("exp")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or(TokenError::Invalid)?;
+        if unix_now() >= exp {
+            return Err(TokenError::Expired);
+        }
+        if claims.get("aud").and_then(serde_json::Value::as_str)
+            != Some(COGNITIVE_SERVICES_AUDIENCE)
+        {
+            return Err(TokenError::WrongAudience);
+        }
+        Ok(())
+    }
+
+    /// The claims of a JWT signed with this emulator's secret.
+    fn claims(&self, token: &str) -> Result<serde_json::Value, TokenError> {
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -182,8 +262,16 @@ impl Authority {
         let payload = URL_SAFE_NO_PAD
             .decode(payload)
             .map_err(|_| TokenError::Invalid)?;
-        let claims: serde_json::Value =
-            serde_json::from_slice(&payload).map_err(|_| TokenError::Invalid)?;
+        serde_json::from_slice(&payload).map_err(|_| TokenError::Invalid)
+    }
+
+    /// Check a JWT issued by [`Self::mint`] (an Entra test token is not one).
+    pub(crate) fn verify(&self, token: &str) -> Result<(), TokenError> {
+        let claims = self.claims(token)?;
+        if claims.get("iss").and_then(serde_json::Value::as_str) != Some("urn:ms.cognitiveservices")
+        {
+            return Err(TokenError::Invalid);
+        }
         let exp = claims
             .get("exp")
             .and_then(serde_json::Value::as_u64)
@@ -194,17 +282,33 @@ impl Authority {
         Ok(())
     }
 
-    fn check_entra(&self, value: &str) -> bool {
+    fn check_entra(&self, value: &str) -> Result<(), Denied> {
+        let invalid = Denied::new(StatusCode::UNAUTHORIZED, INVALID_ENTRA);
         let Some(expected) = &self.entra_resource_id else {
-            return false;
+            return Err(invalid);
         };
-        let Some(rest) = value.strip_prefix("aad#") else {
-            return false;
+        let Some((resource, token)) = value
+            .strip_prefix("aad#")
+            .and_then(|rest| rest.split_once('#'))
+        else {
+            return Err(invalid);
         };
-        let Some((resource, token)) = rest.split_once('#') else {
-            return false;
-        };
-        resource.eq_ignore_ascii_case(expected) && !token.trim().is_empty()
+        if !resource.eq_ignore_ascii_case(expected) || token.trim().is_empty() {
+            return Err(invalid);
+        }
+        self.entra_token(token)
+    }
+
+    /// The checks of an Entra access token itself (see [`Self::verify_entra`]), as answers.
+    fn entra_token(&self, token: &str) -> Result<(), Denied> {
+        match self.verify_entra(token) {
+            Ok(()) => Ok(()),
+            Err(TokenError::Expired) => Err(Denied::new(StatusCode::UNAUTHORIZED, EXPIRED_ENTRA)),
+            Err(TokenError::WrongAudience) => {
+                Err(Denied::new(StatusCode::UNAUTHORIZED, WRONG_AUDIENCE_ENTRA))
+            }
+            Err(TokenError::Invalid) => Err(Denied::new(StatusCode::UNAUTHORIZED, INVALID_ENTRA)),
+        }
     }
 
     /// Check the credentials of a request to a speech endpoint (STT, TTS, voices).
@@ -228,16 +332,14 @@ impl Authority {
             return Err(Denied::new(StatusCode::UNAUTHORIZED, INVALID_TOKEN));
         };
         if token.starts_with("aad#") {
-            return if self.check_entra(token) {
-                Ok(())
-            } else {
-                Err(Denied::new(StatusCode::UNAUTHORIZED, INVALID_ENTRA))
-            };
+            return self.check_entra(token);
         }
         match self.verify(token) {
             Ok(()) => Ok(()),
             Err(TokenError::Expired) => Err(Denied::new(StatusCode::UNAUTHORIZED, EXPIRED_TOKEN)),
-            Err(TokenError::Invalid) => Err(Denied::new(StatusCode::UNAUTHORIZED, INVALID_TOKEN)),
+            Err(TokenError::Invalid | TokenError::WrongAudience) => {
+                Err(Denied::new(StatusCode::UNAUTHORIZED, INVALID_TOKEN))
+            }
         }
     }
 
@@ -267,7 +369,7 @@ impl Authority {
             && !token.starts_with("aad#")
             && self.verify(token).is_err();
         if entra {
-            Ok(())
+            self.entra_token(token)
         } else {
             Err(Denied::new(StatusCode::UNAUTHORIZED, FAST_CREDENTIALS))
         }

@@ -72,6 +72,7 @@ pub mod voices;
 
 mod auth;
 mod body;
+mod entra;
 mod fast;
 mod faults;
 mod log;

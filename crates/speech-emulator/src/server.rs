@@ -159,6 +159,7 @@ pub struct EmulatorBuilder {
     max_body_bytes: u64,
     fast_transcription: bool,
     max_fast_body_bytes: u64,
+    entra_token_lifetime: Duration,
     latency: Duration,
     quota: Option<(u32, Duration)>,
     max_concurrency: Option<usize>,
@@ -184,6 +185,7 @@ impl Default for EmulatorBuilder {
             max_body_bytes: 64 * 1024 * 1024,
             fast_transcription: true,
             max_fast_body_bytes: 300 * 1024 * 1024,
+            entra_token_lifetime: Duration::from_secs(60 * 60),
             latency: Duration::ZERO,
             quota: None,
             max_concurrency: None,
@@ -295,6 +297,13 @@ impl EmulatorBuilder {
     /// the service's limit.
     pub fn max_fast_body_bytes(mut self, bytes: u64) -> Self {
         self.max_fast_body_bytes = bytes;
+        self
+    }
+
+    /// The lifetime of the test Entra tokens the emulator issues (`POST /entra-test/token`,
+    /// [`EmulatorHandle::entra_token`]); default one hour, as Entra's. Whole seconds, at least 1.
+    pub fn entra_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.entra_token_lifetime = lifetime;
         self
     }
 
@@ -461,6 +470,7 @@ impl EmulatorBuilder {
             max_body_bytes: self.max_body_bytes,
             fast_transcription: self.fast_transcription,
             max_fast_body_bytes: self.max_fast_body_bytes,
+            entra_token_lifetime: self.entra_token_lifetime,
             shutdown: shutdown_rx.clone(),
         });
         let router = router(state.clone());
@@ -496,6 +506,7 @@ pub(crate) struct AppState {
     pub(crate) max_body_bytes: u64,
     pub(crate) fast_transcription: bool,
     pub(crate) max_fast_body_bytes: u64,
+    pub(crate) entra_token_lifetime: Duration,
     pub(crate) shutdown: watch::Receiver<bool>,
 }
 
@@ -532,6 +543,20 @@ impl EmulatorHandle {
     /// The socket address the emulator listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The URL of the emulator's test Entra token endpoint (`POST`, a form with `scope`; see the crate
+    /// README): where a token source for keyless tests gets its tokens.
+    pub fn entra_token_url(&self) -> String {
+        format!("{}/entra-test/token", self.base_url)
+    }
+
+    /// A test Entra access token for `scope`, as the token endpoint would issue it now (the configured
+    /// lifetime), with its expiry in seconds since the Unix epoch.
+    pub fn entra_token(&self, scope: &str) -> (String, u64) {
+        self.state
+            .auth
+            .mint_entra(scope, self.state.entra_token_lifetime)
     }
 
     /// The first accepted subscription key.
@@ -632,6 +657,7 @@ fn router(state: Arc<AppState>) -> Router {
             "/stt/speech/recognition/{mode}/cognitiveservices/v1",
             post(stt::recognize),
         )
+        .route("/entra-test/token", post(crate::entra::token))
         .route(
             "/speechtotext/transcriptions:transcribe",
             post(crate::fast::transcribe),

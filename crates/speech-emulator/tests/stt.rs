@@ -525,6 +525,80 @@ async fn auth_by_key_token_and_entra() {
 }
 
 #[tokio::test]
+async fn entra_tokens_from_the_test_issuer_expire_and_must_be_for_cognitive_services() {
+    let resource = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/speech";
+    let emu = builder()
+        .entra_resource_id(resource)
+        .entra_token_lifetime(Duration::from_secs(2))
+        .start()
+        .await
+        .expect("start");
+    let path = stt_path("conversation", "language=en-US");
+    let send = |token: &str| {
+        Req::post(&path)
+            .header("Content-Type", WAV_CT)
+            .body(speech_wav(100, 400))
+            .bearer(&format!("aad#{resource}#{token}"))
+    };
+    // From the issuer's endpoint, as azure_identity asks: a form with the scope.
+    let issued = Req::post("/entra-test/token")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(&b"grant_type=client_credentials&client_id=x&scope=https%3A%2F%2Fcognitiveservices.azure.com%2F.default"[..])
+        .send(emu.addr())
+        .await;
+    assert_eq!(issued.status, 200, "{}", issued.text());
+    let answer = issued.json();
+    assert_eq!(answer["token_type"], "Bearer");
+    assert_eq!(answer["expires_in"], 2);
+    let token = answer["access_token"].as_str().expect("a token").to_owned();
+    assert_eq!(send(&token).send(emu.addr()).await.status, 200);
+    // The same token as a plain bearer on fast transcription's host is checked the same way; as a token
+    // service token on the speech hosts it is not one.
+    let r = Req::post(&path)
+        .header("Content-Type", WAV_CT)
+        .body(speech_wav(100, 400))
+        .bearer(&token)
+        .send(emu.addr())
+        .await;
+    assert_eq!(r.status, 401);
+
+    // Another scope: 401 naming the audience and the Speech roles.
+    let (management, _) = emu.entra_token("https://management.azure.com/.default");
+    let r = send(&management).send(emu.addr()).await;
+    assert_eq!(r.status, 401);
+    let message = r.json()["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        message.contains("cognitiveservices.azure.com/.default"),
+        "{message}"
+    );
+    assert!(
+        message.contains("Cognitive Services Speech User"),
+        "{message}"
+    );
+
+    // Expired: 401 saying so.
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let r = send(&token).send(emu.addr()).await;
+    assert_eq!(r.status, 401);
+    assert!(r.text().contains("expired"), "{}", r.text());
+
+    // A JWT from elsewhere: 401. No scope: the issuer's 400.
+    let foreign =
+        "eyJhbGciOiJIUzI1NiJ9.eyJhdWQiOiJodHRwczovL2NvZ25pdGl2ZXNlcnZpY2VzLmF6dXJlLmNvbSJ9.c2ln";
+    assert_eq!(send(foreign).send(emu.addr()).await.status, 401);
+    let r = Req::post("/entra-test/token")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(&b"grant_type=client_credentials"[..])
+        .send(emu.addr())
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"], "invalid_request");
+}
+
+#[tokio::test]
 async fn expired_and_foreign_tokens_are_401() {
     let expired = builder()
         .token_lifetime(Duration::ZERO)
