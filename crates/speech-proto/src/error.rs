@@ -81,6 +81,12 @@ pub enum Error {
     },
     /// No answer came: the connection could not be made, broke or timed out (see [`NoAnswer`]).
     Transport(NoAnswer),
+    /// The caller's Microsoft Entra token source could not give a token (no credential found, the identity
+    /// endpoint refused, a token command failed).
+    TokenSource {
+        /// What the source said.
+        message: String,
+    },
     /// The HTTP/1.1 codec ([`crate::wire`]) failed: the peer broke the framing or went over a cap (close the
     /// connection; a new one may work), or the caller asked for something the codec cannot do.
     Wire(WireError),
@@ -410,6 +416,9 @@ impl fmt::Display for Error {
             }
             Error::Wire(e) => e.fmt(f),
             Error::Transport(e) => e.fmt(f),
+            Error::TokenSource { message } => {
+                write!(f, "the Microsoft Entra token source gave no token: {message}")
+            }
         }
     }
 }
@@ -625,6 +634,7 @@ impl Error {
             Error::Wire(e) if e.is_peer_fault() => ErrorKind::Network,
             Error::Wire(_) => ErrorKind::Usage,
             Error::Transport(_) => ErrorKind::Network,
+            Error::TokenSource { .. } => ErrorKind::Auth,
         }
     }
 
@@ -1069,7 +1079,7 @@ fn strip_tags(html: &str) -> String {
 }
 
 /// Trim, replace control characters, collapse runs of whitespace and cap the length. `None` when nothing is left.
-fn clean_message(s: &str) -> Option<String> {
+pub(crate) fn clean_message(s: &str) -> Option<String> {
     let mut out = String::new();
     let mut chars = 0usize;
     let mut pending_space = false;

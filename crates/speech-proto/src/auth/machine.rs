@@ -42,14 +42,39 @@ impl Default for TokenConfig {
     }
 }
 
+/// The scope a Microsoft Entra token for Speech is asked for.
+pub const ENTRA_SCOPE: &str = "https://cognitiveservices.azure.com/.default";
+
+/// How long before an Entra token's expiry its refresh starts (5 minutes, as the Azure SDKs do; but never
+/// earlier than half-way through its remaining lifetime).
+pub const ENTRA_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
 /// What the driver must do next.
 #[derive(Debug)]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // one per token fetch: boxing the request would only add an allocation
 pub enum AuthAction {
     /// Send this request (`POST` to the token service, empty body) and report the outcome with
     /// [`TokenMachine::handle_token_response`] (any status) or [`TokenMachine::handle_fetch_failed`] (no answer:
     /// connection error, timeout). Exactly one of the two must follow, once. The key header is marked sensitive.
     FetchToken(Request<()>),
+    /// Ask the caller's Microsoft Entra token source for a token for `scope` and report it with
+    /// [`TokenMachine::handle_entra_token`] (the token and its expiry), or the source's failure with
+    /// [`TokenMachine::handle_entra_failure`]. Exactly one of the two must follow, once.
+    FetchEntraToken {
+        /// The scope to ask for ([`ENTRA_SCOPE`]).
+        scope: &'static str,
+    },
+}
+
+/// Where a machine's tokens come from, and how they go on the wire.
+#[derive(Debug)]
+enum Source {
+    /// The token service, with this key.
+    Sts { uri: Uri, key: HeaderValue },
+    /// The caller's Entra token source; sent as `Bearer aad#<resource id>#<token>` on the speech hosts, or as a
+    /// plain `Bearer <token>` (fast transcription, custom domains' REST APIs).
+    Entra { resource_id: Option<String> },
 }
 
 /// The outcome of [`TokenMachine::authorize`].
@@ -149,8 +174,7 @@ impl Cached {
 pub struct TokenMachine {
     config: TokenConfig,
     family: HostFamily,
-    uri: Uri,
-    key: HeaderValue,
+    source: Source,
     token: Option<Cached>,
     fetch: Fetch,
     /// Someone wants a new token (none valid, a refresh is due, or the token was invalidated).
@@ -184,8 +208,10 @@ impl TokenMachine {
         Ok(TokenMachine {
             config,
             family: endpoint.host_family(),
-            uri: endpoint.token_uri()?,
-            key: key.header_value().clone(),
+            source: Source::Sts {
+                uri: endpoint.token_uri()?,
+                key: key.header_value().clone(),
+            },
             token: None,
             fetch: Fetch::Idle,
             demand: false,
@@ -194,6 +220,56 @@ impl TokenMachine {
             next_id: 1,
             fetches_started: 0,
         })
+    }
+
+    /// A machine for Microsoft Entra tokens from the caller's token source, for `endpoint`'s hosts: the same
+    /// lifecycle as for keys (one fetch at a time, refresh ahead while the old token is served, backoff, drop
+    /// after a 401, never an expired token), with each token's own expiry deciding its lifetime. With a
+    /// `resource_id` the tokens go as `Bearer aad#<resource id>#<token>` (the speech hosts); without, as a
+    /// plain `Bearer <token>` (fast transcription). The refresh starts [`ENTRA_REFRESH_MARGIN`] before expiry,
+    /// or half-way for short-lived tokens. Of `config`, the backoff settings apply; `lifetime` is the fallback
+    /// for a token whose expiry is already past by the caller's clock (the clocks disagree).
+    ///
+    /// # Errors
+    ///
+    /// [`Misuse::InvalidValue`] for a resource id that is empty or holds `#`.
+    pub fn entra(
+        endpoint: &Endpoint,
+        resource_id: Option<&str>,
+        mut config: TokenConfig,
+    ) -> Result<Self, Error> {
+        if let Some(id) = resource_id {
+            if id.trim().is_empty() || id.contains('#') {
+                return Err(Misuse::InvalidValue {
+                    name: "Entra resource id",
+                    reason: "the full ARM id of the Speech resource, without '#', was expected"
+                        .to_owned(),
+                }
+                .into());
+            }
+        }
+        config.backoff_initial = config.backoff_initial.min(config.backoff_max);
+        config.exp_margin = ENTRA_REFRESH_MARGIN;
+        config.reuse_for = config.lifetime;
+        Ok(TokenMachine {
+            config,
+            family: endpoint.host_family(),
+            source: Source::Entra {
+                resource_id: resource_id.map(|id| id.trim().to_owned()),
+            },
+            token: None,
+            fetch: Fetch::Idle,
+            demand: false,
+            failures: 0,
+            last_error: None,
+            next_id: 1,
+            fetches_started: 0,
+        })
+    }
+
+    /// Whether this machine's tokens come from an Entra token source.
+    pub fn is_entra(&self) -> bool {
+        matches!(self.source, Source::Entra { .. })
     }
 
     /// The timing in use.
@@ -346,10 +422,12 @@ impl TokenMachine {
         self.fetch = Fetch::InFlight;
         self.demand = false;
         self.fetches_started = self.fetches_started.saturating_add(1);
-        Some(AuthAction::FetchToken(build_token_request(
-            self.uri.clone(),
-            self.key.clone(),
-        )))
+        Some(match &self.source {
+            Source::Sts { uri, key } => {
+                AuthAction::FetchToken(build_token_request(uri.clone(), key.clone()))
+            }
+            Source::Entra { .. } => AuthAction::FetchEntraToken { scope: ENTRA_SCOPE },
+        })
     }
 
     /// When the machine next needs [`TokenMachine::handle_timeout`]: the refresh point of a used token, or the end
@@ -441,6 +519,79 @@ impl TokenMachine {
         Ok(())
     }
 
+    /// The caller's Entra token source gave `access_token`, which expires at `expires_on_unix` (seconds since
+    /// the Unix epoch, as the source reports it), answering [`AuthAction::FetchEntraToken`]. `wall_clock_unix_secs`
+    /// is the caller's wall clock. The token is served until 1 s before its expiry and refreshed
+    /// [`ENTRA_REFRESH_MARGIN`] before (half-way for short-lived tokens). A token that cannot go in a header
+    /// counts as a failure of the source.
+    ///
+    /// # Errors
+    ///
+    /// [`Misuse::InvalidState`] when no Entra fetch is in flight.
+    pub fn handle_entra_token(
+        &mut self,
+        now: Instant,
+        wall_clock_unix_secs: u64,
+        access_token: &str,
+        expires_on_unix: u64,
+        jitter: f64,
+    ) -> Result<(), Error> {
+        self.expect_entra_in_flight()?;
+        let Source::Entra { resource_id } = &self.source else {
+            return Err(Misuse::InvalidState("handle_entra_token on a key's token machine").into());
+        };
+        let token = access_token.trim();
+        let value = match resource_id {
+            Some(id) => format!("Bearer aad#{id}#{token}"),
+            None => format!("Bearer {token}"),
+        };
+        let header = if token.is_empty() {
+            Err(Misuse::Missing("Entra access token").into())
+        } else {
+            crate::header::checked_secret("Authorization", &value)
+        };
+        match header {
+            Ok(header) => {
+                let token = Token::opaque(token, Some(expires_on_unix));
+                self.store(now, wall_clock_unix_secs, token, header);
+            }
+            Err(e) => self.fail(now, Some(e), jitter, None),
+        }
+        Ok(())
+    }
+
+    /// The caller's Entra token source failed (`message` says how: no credential found, the identity endpoint
+    /// refused, …). Keeps any still-valid token and backs off; [`TokenMachine::last_error`] carries the message.
+    ///
+    /// # Errors
+    ///
+    /// [`Misuse::InvalidState`] when no Entra fetch is in flight.
+    pub fn handle_entra_failure(
+        &mut self,
+        now: Instant,
+        jitter: f64,
+        message: &str,
+    ) -> Result<(), Error> {
+        self.expect_entra_in_flight()?;
+        let error = Error::TokenSource {
+            message: crate::error::clean_message(message)
+                .unwrap_or_else(|| "the Entra token source failed".to_owned()),
+        };
+        self.fail(now, Some(error), jitter, None);
+        Ok(())
+    }
+
+    fn expect_entra_in_flight(&self) -> Result<(), Error> {
+        if self.fetch == Fetch::InFlight && self.is_entra() {
+            return Ok(());
+        }
+        Err(Misuse::InvalidState(
+            "handle_entra_token/handle_entra_failure without an Entra fetch in flight: report each \
+             FetchEntraToken from poll_action once",
+        )
+        .into())
+    }
+
     /// The fetch got no answer (connection refused, TLS failure, timeout, reset). Keeps any still-valid old token
     /// and backs off; [`TokenMachine::last_error`] becomes `None` ("the token service could not be reached").
     /// `jitter` is a random value in `0..1` from the caller.
@@ -490,7 +641,19 @@ impl TokenMachine {
         let cfg = self.config;
         let mut lifetime = cfg.lifetime;
         let mut reuse = cfg.reuse_for;
-        if let Some(exp) = token.expires_at_unix() {
+        if let (true, Some(exp)) = (self.is_entra(), token.expires_at_unix()) {
+            // An Entra token lives as long as its source says (typically an hour or more): its expiry decides
+            // both points, whatever the key-token defaults.
+            if exp > wall {
+                let remaining = Duration::from_secs(exp - wall);
+                let safe = remaining.saturating_sub(Duration::from_secs(1));
+                lifetime = safe;
+                reuse = remaining
+                    .saturating_sub(cfg.exp_margin)
+                    .max(remaining / 2)
+                    .min(safe);
+            }
+        } else if let Some(exp) = token.expires_at_unix() {
             // An exp already past by the caller's clock means the clocks disagree: the service just issued the
             // token. Ignore the claim then (claims are never relied upon), otherwise let it shorten the lifetime.
             if exp > wall {

@@ -28,7 +28,9 @@ use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 /// The header that carries a subscription key.
 pub const SUBSCRIPTION_KEY_HEADER: &str = "ocp-apim-subscription-key";
 
-pub use machine::{AuthAction, Authorize, TokenConfig, TokenId, TokenMachine};
+pub use machine::{
+    AuthAction, Authorize, TokenConfig, TokenId, TokenMachine, ENTRA_REFRESH_MARGIN, ENTRA_SCOPE,
+};
 
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Misuse, NoAnswer};

@@ -88,6 +88,19 @@ impl Token {
         parse_token_response(jwt.as_bytes())
     }
 
+    /// A token given by the caller's token source (an Entra access token): its claims are read when it is a
+    /// JWT; `exp`, when given, is the expiry the source reported, which wins over the claim.
+    pub(crate) fn opaque(value: &str, exp: Option<u64>) -> Token {
+        let mut token = parse_token_response(value.as_bytes()).unwrap_or_else(|_| Token {
+            value: value.to_owned(),
+            claims: TokenClaims::default(),
+        });
+        if exp.is_some() {
+            token.claims.exp = exp;
+        }
+        token
+    }
+
     /// The token text, for callers that must place it themselves (e.g. a WebSocket library's own header
     /// API). Keep it out of logs.
     pub fn expose_secret(&self) -> &str {
