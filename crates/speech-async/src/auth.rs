@@ -13,7 +13,7 @@
 //! machine synchronously, from `Drop`, so that waiters are never stranded.
 
 use std::future::Future;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use event_listener::Event;
@@ -22,6 +22,7 @@ use speech_proto::call::{AuthStep, Moment, TokenAnswer};
 use speech_proto::{Auth, AuthAction, NoAnswer};
 
 use crate::clock::Clock;
+use crate::entra::{EntraAccessToken, EntraTokenSource};
 use crate::unversioned::BoxFuture;
 
 /// A token service answer, or why there was none.
@@ -39,6 +40,23 @@ pub(crate) type Fetcher<'a> = &'a dyn FetchToken;
 pub(crate) struct SharedAuth {
     auth: Mutex<Auth>,
     changed: Event,
+    /// Where Entra tokens come from, for a credential that takes them from a source.
+    entra: Option<Arc<dyn EntraTokenSource>>,
+}
+
+/// A fetch the machine handed out.
+#[allow(clippy::large_enum_variant)] // one per fetch, moved straight into its future
+enum Job {
+    /// A token-service request.
+    Sts(Request<()>),
+    /// A token from the Entra source, for this scope.
+    Entra(&'static str),
+}
+
+/// How a fetch ended.
+enum Outcome {
+    Sts(FetchOutcome),
+    Entra(Result<EntraAccessToken, String>),
 }
 
 /// A token refresh handed to the task that noticed it is due; run it alongside the request (it is reported to
@@ -47,9 +65,14 @@ pub(crate) type Refresh<'a> = BoxFuture<'a, ()>;
 
 impl SharedAuth {
     pub(crate) fn new(auth: Auth) -> Self {
+        Self::with_entra(auth, None)
+    }
+
+    pub(crate) fn with_entra(auth: Auth, entra: Option<Arc<dyn EntraTokenSource>>) -> Self {
         SharedAuth {
             auth: Mutex::new(auth),
             changed: Event::new(),
+            entra,
         }
     }
 
@@ -88,14 +111,18 @@ impl SharedAuth {
             let next = {
                 let mut auth = self.lock();
                 let answer = step(&mut auth, clock.moment());
-                let action = auth.poll_action();
-                match (answer, action) {
+                let job = match auth.poll_action() {
+                    Some(AuthAction::FetchToken(request)) => Some(Job::Sts(request)),
+                    Some(AuthAction::FetchEntraToken { scope }) => Some(Job::Entra(scope)),
+                    _ => None,
+                };
+                match (answer, job) {
                     // Served, and a refresh is due: the caller runs it alongside its request.
-                    (AuthStep::Done, Some(AuthAction::FetchToken(request))) => {
-                        return Some(Box::pin(self.perform(clock, fetch, request)));
+                    (AuthStep::Done, Some(job)) => {
+                        return Some(Box::pin(self.perform(clock, fetch, job)));
                     }
                     // Nothing to serve until this fetch completes: perform it now, then step again.
-                    (_, Some(AuthAction::FetchToken(request))) => Next::Fetch(request),
+                    (_, Some(job)) => Next::Fetch(job),
                     (AuthStep::Done, _) => return None,
                     // Another task is fetching: wait for it (the listener is registered under the lock, so the
                     // notification cannot be missed).
@@ -121,7 +148,7 @@ impl SharedAuth {
         &'a self,
         clock: &'a Clock,
         fetch: Fetcher<'a>,
-        request: Request<()>,
+        job: Job,
     ) -> impl Future<Output = ()> + Send + 'a {
         let mut guard = FetchGuard {
             shared: self,
@@ -129,7 +156,13 @@ impl SharedAuth {
             armed: true,
         };
         async move {
-            let outcome = fetch.fetch(request).await;
+            let outcome = match job {
+                Job::Sts(request) => Outcome::Sts(fetch.fetch(request).await),
+                Job::Entra(scope) => Outcome::Entra(match &self.entra {
+                    Some(source) => source.get_token(scope).await.map_err(|e| e.to_string()),
+                    None => Err("the client has no Entra token source".to_owned()),
+                }),
+            };
             guard.report(Some(outcome));
         }
     }
@@ -139,7 +172,7 @@ impl SharedAuth {
 // Short-lived, one per loop turn: its size does not matter.
 #[allow(clippy::large_enum_variant)]
 enum Next {
-    Fetch(Request<()>),
+    Fetch(Job),
     Wait(event_listener::EventListener),
     Pause,
 }
@@ -152,14 +185,24 @@ struct FetchGuard<'a> {
 
 impl FetchGuard<'_> {
     /// Report the fetch's outcome (`None`: dropped unfinished) and wake the waiters.
-    fn report(&mut self, outcome: Option<FetchOutcome>) {
+    fn report(&mut self, outcome: Option<Outcome>) {
         {
             let mut auth = self.shared.lock();
             let at = self.clock.moment();
             // The only error is InvalidState (no fetch in flight), which the machine's own state rules out here.
             let _ = match outcome {
-                Some(Ok(answer)) => answer.report(at, &mut auth),
-                Some(Err(cause)) => auth.handle_fetch_error(at.now, at.jitter, cause),
+                Some(Outcome::Sts(Ok(answer))) => answer.report(at, &mut auth),
+                Some(Outcome::Sts(Err(cause))) => auth.handle_fetch_error(at.now, at.jitter, cause),
+                Some(Outcome::Entra(Ok(token))) => auth.handle_entra_token(
+                    at.now,
+                    at.unix_secs,
+                    &token.token,
+                    token.expires_on,
+                    at.jitter,
+                ),
+                Some(Outcome::Entra(Err(message))) => {
+                    auth.handle_entra_failure(at.now, at.jitter, &message)
+                }
                 None => auth.handle_fetch_failed(at.now, at.jitter),
             };
         }

@@ -24,6 +24,7 @@ use speech_proto::{Auth, AuthMode, Credential, Endpoint, Misuse, Token};
 use crate::auth::{FetchOutcome, FetchToken, SharedAuth};
 use crate::body::{peek_and_check_reader, peek_and_check_stream, SynthesisStream, Upload};
 use crate::clock::Clock;
+use crate::entra::EntraTokenSource;
 use crate::error::Error;
 use crate::transport::raw::{Raw, Timeouts};
 use crate::transport::{Response, ResponseBody, Transport, TransportError};
@@ -91,6 +92,7 @@ pub struct ClientBuilder {
     runtime: Option<Arc<dyn Runtime>>,
     #[cfg(feature = "reqwest")]
     reqwest: Option<reqwest::Client>,
+    entra: Option<Arc<dyn EntraTokenSource>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -216,6 +218,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Where Microsoft Entra tokens come from, for a
+    /// [`Credential::entra_token_source`](speech_proto::Credential::entra_token_source) credential (required
+    /// with it, ignored otherwise). See [`EntraTokenSource`].
+    pub fn entra_token_source(mut self, source: impl EntraTokenSource + 'static) -> Self {
+        self.entra = Some(Arc::new(source));
+        self
+    }
+
     /// Build the client.
     ///
     /// # Errors
@@ -231,6 +241,12 @@ impl ClientBuilder {
             self.auth_mode,
             self.token_config,
         )?;
+        if self.credential.needs_token_source() && self.entra.is_none() {
+            return Err(Error::Config(
+                "an Entra token-source credential needs ClientBuilder::entra_token_source"
+                    .to_owned(),
+            ));
+        }
         let user_agent = HeaderValue::from_str(&self.user_agent)
             .map_err(|_| Error::Config("the user agent is not a valid header value".to_owned()))?;
 
@@ -272,6 +288,7 @@ impl ClientBuilder {
                 self.check_audio,
                 user_agent,
                 clock,
+                self.entra,
             );
         }
 
@@ -288,6 +305,7 @@ impl ClientBuilder {
             self.check_audio,
             user_agent,
             clock,
+            self.entra,
         )
     }
 }
@@ -345,6 +363,7 @@ impl Client {
             runtime: None,
             #[cfg(feature = "reqwest")]
             reqwest: None,
+            entra: None,
         }
     }
 
@@ -359,8 +378,12 @@ impl Client {
         check_audio: bool,
         user_agent: HeaderValue,
         clock: Clock,
+        entra: Option<Arc<dyn EntraTokenSource>>,
     ) -> Result<Client, Error> {
-        let fast_auth = SharedAuth::new(Auth::for_fast_transcription(&credential)?);
+        let fast_auth = SharedAuth::with_entra(
+            Auth::for_fast_transcription(&endpoint, &credential, token_config)?,
+            entra.clone(),
+        );
         Ok(Client {
             inner: Arc::new(Inner {
                 transport,
@@ -369,7 +392,7 @@ impl Client {
                 endpoint,
                 credential,
                 token_config,
-                auth: SharedAuth::new(auth),
+                auth: SharedAuth::with_entra(auth, entra),
                 retry,
                 check_audio,
                 user_agent,

@@ -74,6 +74,7 @@ mod auth;
 mod body;
 mod client;
 mod clock;
+mod entra;
 mod error;
 mod fast;
 pub mod runtime;
@@ -89,6 +90,7 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_CONTINUE_TIMEOUT,
     DEFAULT_FAST_TRANSCRIPTION_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_USER_AGENT,
 };
+pub use entra::{EntraAccessToken, EntraTokenResult, EntraTokenSource};
 pub use error::{Error, ErrorKind};
 pub use speech_proto::retry::RetryPolicy;
 pub use speech_proto::AuthMode;

@@ -640,8 +640,9 @@ impl Error {
 
     /// Whether the same request may succeed if sent again later (after `Retry-After` or a backoff).
     ///
-    /// Yes for service answers 408, 429, 500, 502, 503 and 504, and for [`Error::TokenUnavailable`] (the token
-    /// machine is backing off and will try again). No for caller misuse, malformed bodies, bad audio and the
+    /// Yes for service answers 408, 429, 500, 502, 503 and 504, for [`Error::TokenUnavailable`] (the token
+    /// machine is backing off and will try again) and for [`Error::TokenSource`] (the Entra token source is asked
+    /// again after the backoff). No for caller misuse, malformed bodies, bad audio and the
     /// other 4xx answers (400, 401, 403, 411, 413, 415, …), which need a change first.
     ///
     /// [`Error::Wire`] errors the peer caused (a truncated body, broken framing, a cap exceeded) are retryable
@@ -657,6 +658,8 @@ impl Error {
         match self {
             Error::Service(e) => e.is_retryable(),
             Error::TokenUnavailable { .. } => true,
+            // The token machine asks the source again after its backoff.
+            Error::TokenSource { .. } => true,
             Error::Wire(e) => e.is_peer_fault(),
             Error::Transport(e) => e.failure.can_pass(),
             _ => false,
@@ -757,9 +760,13 @@ const UNAUTHORIZED: Hint = Hint {
         "the subscription key is wrong or was regenerated",
         "the key or token belongs to another region or resource than the endpoint",
         "the token expired (tokens live 10 minutes) or was issued by another host family (region vs custom domain)",
+        "a Microsoft Entra token was issued for another scope than https://cognitiveservices.azure.com/.default, or \
+         its identity has no Speech role on the resource (Cognitive Services Speech User or Contributor)",
     ],
     fix: "check the key and that the endpoint's region or custom domain is the resource's; fetch a new token \
-          (the token machine does this after invalidate())",
+          (the token machine does this after invalidate()); for Entra, ask for the scope \
+          https://cognitiveservices.azure.com/.default and assign the identity the Cognitive Services Speech \
+          User role on the resource",
 };
 
 const FORBIDDEN: Hint = Hint {

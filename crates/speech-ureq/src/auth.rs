@@ -7,7 +7,7 @@
 //! machine's own [`Auth::is_fetching`]). There is no background thread: the refresh point and the end of a
 //! backoff are noticed on the next call.
 
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use http::Request;
@@ -15,6 +15,7 @@ use speech_proto::call::{AuthStep, Moment, TokenAnswer};
 use speech_proto::{Auth, AuthAction, NoAnswer};
 
 use crate::clock::Clock;
+use crate::entra::EntraTokenSource;
 
 /// A token service answer, or why there was none.
 pub(crate) type FetchOutcome = Result<TokenAnswer, NoAnswer>;
@@ -22,13 +23,20 @@ pub(crate) type FetchOutcome = Result<TokenAnswer, NoAnswer>;
 pub(crate) struct SharedAuth {
     auth: Mutex<Auth>,
     changed: Condvar,
+    /// Where Entra tokens come from, for a credential that takes them from a source.
+    entra: Option<Arc<dyn EntraTokenSource>>,
 }
 
 impl SharedAuth {
     pub(crate) fn new(auth: Auth) -> Self {
+        Self::with_entra(auth, None)
+    }
+
+    pub(crate) fn with_entra(auth: Auth, entra: Option<Arc<dyn EntraTokenSource>>) -> Self {
         SharedAuth {
             auth: Mutex::new(auth),
             changed: Condvar::new(),
+            entra,
         }
     }
 
@@ -67,10 +75,18 @@ impl SharedAuth {
             let answer = step(&mut auth, clock.moment());
             // A fetch may be queued whatever the answer: the first token, a due refresh (served stale meanwhile),
             // a refetch after a 401. This thread performs it, then steps again (the fresh token is better).
-            if let Some(AuthAction::FetchToken(request)) = auth.poll_action() {
-                drop(auth);
-                auth = self.perform(clock, fetch, request);
-                continue;
+            match auth.poll_action() {
+                Some(AuthAction::FetchToken(request)) => {
+                    drop(auth);
+                    auth = self.perform(clock, fetch, request);
+                    continue;
+                }
+                Some(AuthAction::FetchEntraToken { scope }) => {
+                    drop(auth);
+                    auth = self.perform_entra(clock, scope);
+                    continue;
+                }
+                _ => {}
             }
             auth = match answer {
                 AuthStep::Done => return,
@@ -110,6 +126,38 @@ impl SharedAuth {
         let _ = match outcome {
             Ok(answer) => answer.report(at, &mut auth),
             Err(cause) => auth.handle_fetch_error(at.now, at.jitter, cause),
+        };
+        guard.armed = false;
+        self.changed.notify_all();
+        auth
+    }
+}
+
+impl SharedAuth {
+    /// Ask the Entra token source without holding the lock, report it, wake the waiters (a panic in the source
+    /// is reported as a failed fetch by the guard).
+    fn perform_entra(&self, clock: &Clock, scope: &str) -> MutexGuard<'_, Auth> {
+        let mut guard = FetchGuard {
+            shared: self,
+            clock,
+            armed: true,
+        };
+        let outcome = match &self.entra {
+            Some(source) => source.get_token(scope).map_err(|e| e.to_string()),
+            None => Err("the client has no Entra token source".to_owned()),
+        };
+        let mut auth = self.lock();
+        let at = clock.moment();
+        // The only error is InvalidState (no fetch in flight), which the machine's own state rules out here.
+        let _ = match outcome {
+            Ok(token) => auth.handle_entra_token(
+                at.now,
+                at.unix_secs,
+                &token.token,
+                token.expires_on,
+                at.jitter,
+            ),
+            Err(message) => auth.handle_entra_failure(at.now, at.jitter, &message),
         };
         guard.armed = false;
         self.changed.notify_all();

@@ -22,6 +22,7 @@ use ureq::{Agent, Proxy, SendBody};
 use crate::auth::{FetchOutcome, SharedAuth};
 use crate::body::{peek_and_check_wav, SynthesisStream, Upload};
 use crate::clock::{Clock, ClockFn, SleepFn};
+use crate::entra::EntraTokenSource;
 use crate::error::Error;
 
 /// The `User-Agent` of requests that do not set their own (synthesis requests carry the caller's).
@@ -84,6 +85,7 @@ pub struct ClientBuilder {
     check_audio: bool,
     clock: Option<ClockFn>,
     sleep: Option<SleepFn>,
+    entra: Option<Arc<dyn EntraTokenSource>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -219,6 +221,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Where Microsoft Entra tokens come from, for a
+    /// [`Credential::entra_token_source`](speech_proto::Credential::entra_token_source) credential (required
+    /// with it, ignored otherwise). See [`EntraTokenSource`].
+    pub fn entra_token_source(mut self, source: impl EntraTokenSource + 'static) -> Self {
+        self.entra = Some(Arc::new(source));
+        self
+    }
+
     /// Build the client.
     ///
     /// # Errors
@@ -287,7 +297,16 @@ impl ClientBuilder {
             self.fast_read_timeout
                 .unwrap_or(DEFAULT_FAST_TRANSCRIPTION_TIMEOUT),
         ));
-        let fast_auth = SharedAuth::new(Auth::for_fast_transcription(&self.credential)?);
+        if self.credential.needs_token_source() && self.entra.is_none() {
+            return Err(Error::Config(
+                "an Entra token-source credential needs ClientBuilder::entra_token_source"
+                    .to_owned(),
+            ));
+        }
+        let fast_auth = SharedAuth::with_entra(
+            Auth::for_fast_transcription(&endpoint, &self.credential, self.token_config)?,
+            self.entra.clone(),
+        );
         let clock = Clock::new(
             self.clock.unwrap_or_else(|| Arc::new(Instant::now)),
             self.sleep.unwrap_or_else(|| Arc::new(std::thread::sleep)),
@@ -300,7 +319,7 @@ impl ClientBuilder {
                 endpoint,
                 credential: self.credential,
                 token_config: self.token_config,
-                auth: SharedAuth::new(auth),
+                auth: SharedAuth::with_entra(auth, self.entra),
                 retry: self.retry,
                 check_audio: self.check_audio,
                 clock,
@@ -330,6 +349,7 @@ impl Client {
             check_audio: true,
             clock: None,
             sleep: None,
+            entra: None,
         }
     }
 

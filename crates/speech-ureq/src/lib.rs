@@ -69,6 +69,7 @@ mod auth;
 mod body;
 mod client;
 mod clock;
+mod entra;
 mod error;
 mod fast;
 mod transcribe;
@@ -81,6 +82,7 @@ pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FAST_TRANSCRIPTION_TIMEOUT,
     DEFAULT_READ_TIMEOUT, DEFAULT_USER_AGENT,
 };
+pub use entra::{EntraAccessToken, EntraTokenSource};
 pub use error::{Error, ErrorKind};
 pub use speech_proto::retry::RetryPolicy;
 pub use speech_proto::AuthMode;

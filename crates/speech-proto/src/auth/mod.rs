@@ -143,6 +143,25 @@ macro_rules! redacted {
 }
 redacted!(SubscriptionKey, AuthorizationToken, EntraToken);
 
+/// A Microsoft Entra access token and when it expires, as a token source gives it (see the adapters'
+/// `EntraTokenSource`). `Debug` hides the token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EntraAccessToken {
+    /// The access token (a JWT).
+    pub token: String,
+    /// When it expires, in seconds since the Unix epoch (Entra's `expires_on`).
+    pub expires_on: u64,
+}
+
+impl fmt::Debug for EntraAccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EntraAccessToken")
+            .field("token", &"***")
+            .field("expires_on", &self.expires_on)
+            .finish()
+    }
+}
+
 /// How a request proves it may use the resource.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -160,6 +179,13 @@ pub enum Credential {
         /// The Entra access token.
         token: EntraToken,
     },
+    /// Microsoft Entra ID tokens for the resource `resource_id`, asked of the client's token source whenever one
+    /// is needed and renewed before they expire ([`TokenMachine::entra`]). The client needs the source (see the
+    /// adapters' builders); the resource needs a custom domain.
+    EntraTokenSource {
+        /// The resource's ARM id.
+        resource_id: String,
+    },
 }
 
 impl Credential {
@@ -173,7 +199,37 @@ impl Credential {
             (Credential::SubscriptionKey(_), _) => "subscription key, sent as is",
             (Credential::AuthorizationToken(_), _) => "bearer token",
             (Credential::Entra { .. }, _) => "Microsoft Entra ID token",
+            (Credential::EntraTokenSource { .. }, _) => {
+                "Microsoft Entra ID tokens from a token source, renewed before they expire"
+            }
         }
+    }
+
+    /// Microsoft Entra ID tokens from the client's token source for the resource `resource_id` (its full ARM
+    /// id), renewed before they expire.
+    ///
+    /// # Errors
+    ///
+    /// [`Misuse::InvalidValue`] for a resource id that is empty or holds `#`.
+    pub fn entra_token_source(resource_id: &str) -> Result<Self, Error> {
+        let resource_id = resource_id.trim();
+        if resource_id.is_empty() || resource_id.contains('#') {
+            return Err(Misuse::InvalidValue {
+                name: "Entra resource id",
+                reason: "the full ARM id of the Speech resource (/subscriptions/…/accounts/…), without '#', was \
+                         expected"
+                    .to_owned(),
+            }
+            .into());
+        }
+        Ok(Credential::EntraTokenSource {
+            resource_id: resource_id.to_owned(),
+        })
+    }
+
+    /// Whether the client must be given an Entra token source for this credential.
+    pub fn needs_token_source(&self) -> bool {
+        matches!(self, Credential::EntraTokenSource { .. })
     }
 
     /// A key credential (see [`SubscriptionKey::new`]).
@@ -238,6 +294,10 @@ impl Credential {
                 )?;
                 Ok((AUTHORIZATION, value))
             }
+            Credential::EntraTokenSource { .. } => Err(Misuse::InvalidState(
+                "an Entra token source has no fixed header: its tokens come from the token machine",
+            )
+            .into()),
         }
     }
 }
@@ -293,6 +353,9 @@ impl Auth {
             (Credential::SubscriptionKey(key), AuthMode::Token) => {
                 Inner::Machine(Box::new(TokenMachine::with_config(endpoint, key, config)?))
             }
+            (Credential::EntraTokenSource { resource_id }, _) => Inner::Machine(Box::new(
+                TokenMachine::entra(endpoint, Some(&resource_id), config)?,
+            )),
             (other, _) => {
                 let (name, value) = other.static_header()?;
                 Inner::Static(name, value)
@@ -311,12 +374,66 @@ impl Auth {
     /// # Errors
     ///
     /// [`Misuse`] errors for a credential whose header cannot be built.
-    pub fn for_fast_transcription(credential: &Credential) -> Result<Self, Error> {
-        let (name, value) = credential.fast_transcription_header()?;
+    pub fn for_fast_transcription(
+        endpoint: &Endpoint,
+        credential: &Credential,
+        config: TokenConfig,
+    ) -> Result<Self, Error> {
+        let inner = match credential {
+            // Fast transcription takes the plain bearer: a machine of its own, asking the same source.
+            Credential::EntraTokenSource { .. } => {
+                Inner::Machine(Box::new(TokenMachine::entra(endpoint, None, config)?))
+            }
+            other => {
+                let (name, value) = other.fast_transcription_header()?;
+                Inner::Static(name, value)
+            }
+        };
         Ok(Auth {
-            inner: Inner::Static(name, value),
+            inner,
             external_fetches: 0,
         })
+    }
+
+    /// See [`TokenMachine::handle_entra_token`]. For static credentials and key machines this is
+    /// [`Misuse::InvalidState`].
+    pub fn handle_entra_token(
+        &mut self,
+        now: Instant,
+        wall_clock_unix_secs: u64,
+        access_token: &str,
+        expires_on_unix: u64,
+        jitter: f64,
+    ) -> Result<(), Error> {
+        match &mut self.inner {
+            Inner::Machine(m) => m.handle_entra_token(
+                now,
+                wall_clock_unix_secs,
+                access_token,
+                expires_on_unix,
+                jitter,
+            ),
+            Inner::Static(..) => Err(Misuse::InvalidState(
+                "no Entra fetch is in flight for a static credential",
+            )
+            .into()),
+        }
+    }
+
+    /// See [`TokenMachine::handle_entra_failure`]. For static credentials this is [`Misuse::InvalidState`].
+    pub fn handle_entra_failure(
+        &mut self,
+        now: Instant,
+        jitter: f64,
+        message: &str,
+    ) -> Result<(), Error> {
+        match &mut self.inner {
+            Inner::Machine(m) => m.handle_entra_failure(now, jitter, message),
+            Inner::Static(..) => Err(Misuse::InvalidState(
+                "no Entra fetch is in flight for a static credential",
+            )
+            .into()),
+        }
     }
 
     /// Everything a client checks once, when it is built, so that a refused endpoint or credential fails then
