@@ -196,10 +196,11 @@ impl Transcript {
         let lines = limits.lines.max(1);
         let mut cues = Vec::new();
         for phrase in &self.phrases {
-            // Room for the speaker's label (`<v Speaker 2>` is the longest form) on every line.
+            // Room for the speaker's label on every line: `<v Speaker 2>` (four characters around the label) is
+            // its longest form, `[Speaker 2] ` the other.
             let line_chars = match phrase.speaker {
                 Some(s) => line_chars
-                    .saturating_sub(speaker_label(s).len() + 3)
+                    .saturating_sub(speaker_label(s).len() + 4)
                     .max(12),
                 None => line_chars,
             };
@@ -583,19 +584,21 @@ mod tests {
     #[test]
     fn speakers_are_labelled_from_1_and_lines_leave_room_for_the_label() {
         let mut t = Transcript::default();
-        let text = "And so my fellow Americans, ask not what your country can do for you.";
-        let mut a = Phrase::new(ms(0), ms(4_000), text, RecognitionStatus::Success);
+        // Pairs of words that make lines of exactly 30 characters: one more than the room the longest label
+        // (`<v Speaker 1>`, 13 characters) leaves in 42.
+        let text = "aaaaaaaaa bbbbbbbbbbbbbbbbbbbb aaaaaaaaa bbbbbbbbbbbbbbbbbbbb aaaaaaaaa bbbbbbbbbbbbbbbbbbbb";
+        let mut a = Phrase::new(ms(0), ms(6_000), text, RecognitionStatus::Success);
         a.speaker = Some(0);
         t.push(a);
         let mut b = Phrase::new(ms(5_000), ms(1_000), "Yes.", RecognitionStatus::Success);
         b.speaker = Some(1);
         t.push(b);
         let srt = t.to_srt();
-        assert!(srt.contains("\n[Speaker 1] And so"), "{srt}");
+        assert!(srt.contains("\n[Speaker 1] aaaaaaaaa"), "{srt}");
         assert!(srt.contains("\n[Speaker 2] Yes.\n"), "{srt}");
         assert!(srt.lines().all(|l| l.chars().count() <= 42), "{srt}");
         let vtt = t.to_webvtt();
-        assert!(vtt.contains("\n<v Speaker 1>And so"), "{vtt}");
+        assert!(vtt.contains("\n<v Speaker 1>aaaaaaaaa"), "{vtt}");
         assert!(vtt.contains("\n<v Speaker 2>Yes.\n"), "{vtt}");
         assert!(vtt.lines().all(|l| l.chars().count() <= 42), "{vtt}");
     }
