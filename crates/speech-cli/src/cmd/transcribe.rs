@@ -237,8 +237,9 @@ fn transcribe_file(
     match client.fast_transcribe(path, &fast_options(args)) {
         Ok(transcript) => Ok(Heard::Segmented(transcript)),
         Err(e)
+            // Only when nothing was asked that short audio cannot give (speakers, channels, identification).
             if args.api == ApiArg::Auto
-                && locales(args).len() == 1
+                && !needs_fast(args)
                 && e.as_proto()
                     .is_some_and(speech_proto::Error::is_fast_transcription_unavailable) =>
         {
