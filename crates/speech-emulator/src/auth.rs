@@ -93,6 +93,16 @@ pub(crate) struct Authority {
     entra_resource_id: Option<String>,
 }
 
+/// The credential a request presents.
+enum Presented<'h> {
+    /// A key this emulator accepts.
+    Key,
+    /// `Authorization: Bearer <token>`.
+    Bearer(&'h str),
+    /// An `Authorization` header of another scheme.
+    Other,
+}
+
 /// Why a bearer JWT was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TokenError {
@@ -311,11 +321,11 @@ impl Authority {
         }
     }
 
-    /// Check the credentials of a request to a speech endpoint (STT, TTS, voices).
-    pub(crate) fn check_speech(&self, headers: &HeaderMap) -> Result<(), Denied> {
+    /// The credential a request presents, the key already checked: the answer for a wrong key or none.
+    fn presented<'h>(&self, headers: &'h HeaderMap) -> Result<Presented<'h>, Denied> {
         if let Some(key) = headers.get("ocp-apim-subscription-key") {
             return if self.is_key(key.as_bytes()) {
-                Ok(())
+                Ok(Presented::Key)
             } else {
                 Err(Denied::new(StatusCode::UNAUTHORIZED, INVALID_KEY))
             };
@@ -323,13 +333,22 @@ impl Authority {
         let Some(authorization) = headers.get(header::AUTHORIZATION) else {
             return Err(Denied::new(StatusCode::FORBIDDEN, MISSING_CREDENTIALS));
         };
-        let value = authorization.to_str().unwrap_or("");
-        let bearer = value
+        Ok(authorization
+            .to_str()
+            .unwrap_or("")
             .split_once(' ')
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim());
-        let Some(token) = bearer else {
-            return Err(Denied::new(StatusCode::UNAUTHORIZED, INVALID_TOKEN));
+            .map_or(Presented::Other, |(_, token)| {
+                Presented::Bearer(token.trim())
+            }))
+    }
+
+    /// Check the credentials of a request to a speech endpoint (STT, TTS, voices).
+    pub(crate) fn check_speech(&self, headers: &HeaderMap) -> Result<(), Denied> {
+        let token = match self.presented(headers)? {
+            Presented::Key => return Ok(()),
+            Presented::Other => return Err(Denied::new(StatusCode::UNAUTHORIZED, INVALID_TOKEN)),
+            Presented::Bearer(token) => token,
         };
         if token.starts_with("aad#") {
             return self.check_entra(token);
@@ -347,23 +366,11 @@ impl Authority {
     /// (`Bearer <token>`, not `aad#…`) when an Entra resource id is configured. A token issued by the token
     /// service is refused: the service does not document taking one there.
     pub(crate) fn check_fast(&self, headers: &HeaderMap) -> Result<(), Denied> {
-        if let Some(key) = headers.get("ocp-apim-subscription-key") {
-            return if self.is_key(key.as_bytes()) {
-                Ok(())
-            } else {
-                Err(Denied::new(StatusCode::UNAUTHORIZED, INVALID_KEY))
-            };
-        }
-        let Some(authorization) = headers.get(header::AUTHORIZATION) else {
-            return Err(Denied::new(StatusCode::FORBIDDEN, MISSING_CREDENTIALS));
+        let token = match self.presented(headers)? {
+            Presented::Key => return Ok(()),
+            Presented::Other => "",
+            Presented::Bearer(token) => token,
         };
-        let token = authorization
-            .to_str()
-            .unwrap_or("")
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .unwrap_or("");
         let entra = self.entra_resource_id.is_some()
             && !token.is_empty()
             && !token.starts_with("aad#")

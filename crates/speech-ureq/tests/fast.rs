@@ -359,9 +359,11 @@ fn an_entra_token_goes_as_a_plain_bearer_and_limits_are_answered() {
         .max_fast_body_bytes(64 * 1024)
         .start_blocking()
         .expect("emulator");
+    // A token from the emulator's test issuer, for Cognitive Services.
+    let (token, _) = emu.entra_token("https://cognitiveservices.azure.com/.default");
     let client = Client::builder(
         Endpoint::base_url(emu.base_url()).expect("url"),
-        Credential::entra(resource, "eyJ0eXAiOiJKV1QifQ.e30.entra-signature").expect("entra"),
+        Credential::entra(resource, &token).expect("entra"),
     )
     .proxy_from_env(false)
     .build()
