@@ -18,9 +18,14 @@
 //! * [`Client::recognize`] streams audio up from any `futures_io::AsyncRead`, [`Client::recognize_stream`] from
 //!   a `Stream` of `Bytes`, [`Client::recognize_bytes`] sends bytes in memory with their length (and can resend
 //!   them); a WAV header is checked before anything is sent.
+//! * [`Client::transcribe`] takes a recording of any format and length (decoded and cut at pauses on the
+//!   `blocking` thread pool) and recognizes the pieces concurrently; [`Client::fast_transcribe`] sends a whole
+//!   file to the fast-transcription API in one request (speakers, word timings). Both give a
+//!   [`Transcript`](speech_proto::stt::Transcript) with subtitles.
 //! * [`Client::synthesize`] returns a [`SynthesisStream`] of audio chunks as they arrive.
-//! * The token (for a subscription key with [`AuthMode::Token`], the default) is fetched by one task at a
-//!   time and shared by every clone; the others keep using the still-valid token while it is refreshed.
+//! * The token (for a subscription key with [`AuthMode::Token`], the default, or from an
+//!   [`EntraTokenSource`] for keyless use) is fetched by one task at a time and shared by every clone; the
+//!   others keep using the still-valid token while it is refreshed.
 //! * Errors: one [`Error`], with [`Error::kind`] for exit codes and [`Error::hint`] for the likely causes.
 //!
 //! # Example

@@ -15,8 +15,9 @@
 //!   fast-transcription API in one request (speakers, word timings). Both give a
 //!   [`Transcript`](speech_proto::stt::Transcript) with subtitles.
 //! * [`Client::synthesize`] returns a [`SynthesisStream`] that yields audio as it arrives.
-//! * The token (for a subscription key with [`AuthMode::Token`], the default) is fetched by one thread at a
-//!   time and shared by every clone; the others keep using the still-valid token while it is refreshed.
+//! * The token (for a subscription key with [`AuthMode::Token`], the default, or from an
+//!   [`EntraTokenSource`] for keyless use) is fetched by one thread at a time and shared by every clone; the
+//!   others keep using the still-valid token while it is refreshed.
 //! * Errors: one [`Error`], with [`Error::kind`] for exit codes, [`Error::hint`] for the likely causes and the
 //!   fix, and `Display` that says both.
 //!
