@@ -735,7 +735,7 @@ fn unsupported_codec_name(params: &symphonia::core::codecs::CodecParameters) -> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A WAV file in memory.
@@ -766,6 +766,14 @@ mod tests {
         Ok((d.info().clone(), out))
     }
 
+    /// How often the signal changes sign: twice its frequency per second of a pure tone.
+    pub(crate) fn zero_crossings(samples: &[i16]) -> usize {
+        samples
+            .windows(2)
+            .filter(|w| (w[0] < 0) != (w[1] < 0))
+            .count()
+    }
+
     fn sine(rate: u32, hz: f64, seconds: f64, amplitude: f64) -> Vec<i16> {
         let n = (f64::from(rate) * seconds) as usize;
         (0..n)
@@ -794,10 +802,7 @@ mod tests {
         assert_eq!(out.len(), 32_000, "2 s at 16 kHz");
         // Zero crossings of a 440 Hz tone over the middle second: about 880.
         let middle = &out[8_000..24_000];
-        let crossings = middle
-            .windows(2)
-            .filter(|w| (w[0] < 0) != (w[1] < 0))
-            .count();
+        let crossings = zero_crossings(middle);
         assert!((870..=890).contains(&crossings), "{crossings}");
         let peak = middle.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
         assert!((12_000..=14_500).contains(&peak), "{peak}");
@@ -916,10 +921,7 @@ mod tests {
         // 3 s at 16 kHz, plus at most the last packet's padding (20 ms).
         assert!((48_000..=48_320).contains(&out.len()), "{}", out.len());
         let middle = &out[16_000..32_000];
-        let crossings = middle
-            .windows(2)
-            .filter(|w| (w[0] < 0) != (w[1] < 0))
-            .count();
+        let crossings = zero_crossings(middle);
         assert!((870..=890).contains(&crossings), "{crossings}");
         let peak = middle.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
         assert!((10_000..=16_000).contains(&peak), "{peak}");

@@ -156,10 +156,7 @@ mod tests {
         // 3 s at 16 kHz, give or take the codec's padding.
         assert!((47_000..=50_000).contains(&out.len()), "{}", out.len());
         let middle = &out[16_000..32_000];
-        let crossings = middle
-            .windows(2)
-            .filter(|w| (w[0] < 0) != (w[1] < 0))
-            .count();
+        let crossings = crate::decode::tests::zero_crossings(middle);
         assert!((870..=890).contains(&crossings), "{crossings}");
     }
 

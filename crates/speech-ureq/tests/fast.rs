@@ -325,11 +325,13 @@ fn a_file_is_sent_again_after_a_failure_and_a_reader_is_not() {
         .expect("transcribed after retries");
     assert!(!t.phrases.is_empty());
     emu.faults().clear_quota();
-    let attempts = seen(&emu, "/speechtotext/transcriptions:transcribe");
-    assert!(attempts.len() >= 2, "{attempts:?}");
-    assert!(attempts
+    let statuses: Vec<Option<u16>> = seen(&emu, "/speechtotext/transcriptions:transcribe")
         .iter()
-        .all(|r| r.body_len > 0 || r.status != Some(200)));
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses.first(), Some(&Some(503)), "{statuses:?}");
+    assert!(statuses.contains(&Some(429)), "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&Some(200)), "{statuses:?}");
 
     // A reader that was read: the failure is final.
     emu.faults().reset_after_body_bytes(100);
