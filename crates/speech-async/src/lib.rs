@@ -27,6 +27,18 @@
 //!   [`EntraTokenSource`] for keyless use) is fetched by one task at a time and shared by every clone; the
 //!   others keep using the still-valid token while it is refreshed.
 //! * Errors: one [`Error`], with [`Error::kind`] for exit codes and [`Error::hint`] for the likely causes.
+//! * **Keyless** (Microsoft Entra ID): with
+//!   [`Credential::entra_token_source`](speech_proto::Credential::entra_token_source), tokens come from an
+//!   [`EntraTokenSource`] — a few lines of your own, or, with the `azure-core` feature, any `azure_identity`
+//!   credential through `AzureCredential` — and are renewed before they expire.
+//!
+//! # Features
+//!
+//! * `async-std`, `smol`, `tokio`: that runtime's TCP and timers ([`runtime`]). Each brings in its runtime only.
+//! * `reqwest`: the reqwest transport; brings in reqwest and tokio.
+//! * `azure-core`: `AzureCredential`. Brings in `azure_core` without its default features: no tokio and no
+//!   HTTP client (`cargo tree -p speech-async --no-default-features --features async-std,azure-core` shows
+//!   none). Needs Rust 1.88.
 //!
 //! # Example
 //!
@@ -76,6 +88,8 @@
 #![deny(missing_docs)]
 
 mod auth;
+#[cfg(feature = "azure-core")]
+mod azure;
 mod body;
 mod client;
 mod clock;
@@ -90,6 +104,8 @@ pub mod unversioned;
 pub use speech_audio;
 pub use speech_proto;
 
+#[cfg(feature = "azure-core")]
+pub use azure::AzureCredential;
 pub use body::SynthesisStream;
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_CONTINUE_TIMEOUT,

@@ -76,3 +76,51 @@ pub(crate) async fn token(State(state): State<Arc<AppState>>, request: Request) 
     )
         .into_response()
 }
+
+/// The `az` stand-in: a Python 3 script answering `az account get-access-token` from the issuer at `{URL}`.
+const AZ_STAND_IN: &str = r#"#!/usr/bin/env python3
+# A stand-in for the Azure CLI's `az account get-access-token`, written by speech-emulator: it answers with test
+# Entra tokens from the emulator's issuer at the URL below (valid only against that emulator).
+import json, sys, time, urllib.parse, urllib.request
+
+URL = "{URL}"
+args = sys.argv[1:]
+if args[:2] != ["account", "get-access-token"]:
+    sys.exit("az (speech-emulator stand-in): only `az account get-access-token` is emulated")
+
+def opt(*names):
+    for name in names:
+        if name in args and args.index(name) + 1 < len(args):
+            return args[args.index(name) + 1]
+    return None
+
+resource = opt("--resource") or "https://management.core.windows.net/"
+scope = opt("--scope") or resource.rstrip("/") + "/.default"
+form = urllib.parse.urlencode({"grant_type": "client_credentials", "scope": scope}).encode()
+with urllib.request.urlopen(URL, form) as answer:
+    issued = json.load(answer)
+token = {
+    "accessToken": issued["access_token"],
+    "expires_on": int(time.time()) + int(issued["expires_in"]),
+    "tokenType": "Bearer",
+}
+if opt("--query") == "accessToken" and opt("-o", "--output") == "tsv":
+    print(token["accessToken"])
+else:
+    print(json.dumps(token, indent=2))
+"#;
+
+/// Write the `az` stand-in for the issuer at `url` into `dir` (see `EmulatorHandle::write_az_stand_in`).
+pub(crate) fn write_az_stand_in(
+    dir: &std::path::Path,
+    url: &str,
+) -> std::io::Result<std::path::PathBuf> {
+    let path = dir.join("az");
+    std::fs::write(&path, AZ_STAND_IN.replace("{URL}", url))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(path)
+}

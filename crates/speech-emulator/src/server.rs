@@ -551,6 +551,20 @@ impl EmulatorHandle {
         format!("{}/entra-test/token", self.base_url)
     }
 
+    /// Write a stand-in for the Azure CLI into `dir` (an executable `az`, a Python 3 script) that answers
+    /// `az account get-access-token` — with `--resource` or `--scope`, `-o json` or `--query accessToken -o tsv`
+    /// — with test Entra tokens from this emulator's issuer ([`entra_token_url`](Self::entra_token_url)). Put
+    /// `dir` first on `PATH`, and keyless tools (`speech --auth entra --token-command "az …"`, `azure_identity`'s
+    /// `AzureCliCredential`) run offline against the emulator. Needs `python3` on `PATH`; on Windows, run it as
+    /// `python az`. Returns the script's path.
+    ///
+    /// # Errors
+    ///
+    /// The file could not be written.
+    pub fn write_az_stand_in(&self, dir: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
+        crate::entra::write_az_stand_in(dir, &self.entra_token_url())
+    }
+
     /// A test Entra access token for `scope`, as the token endpoint would issue it now (the configured
     /// lifetime), with its expiry in seconds since the Unix epoch.
     pub fn entra_token(&self, scope: &str) -> (String, u64) {

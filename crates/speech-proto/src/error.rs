@@ -627,10 +627,14 @@ impl Error {
             Error::MalformedWav(_) | Error::Audio(_) => ErrorKind::InvalidInput,
             Error::MalformedResponse(_) | Error::LimitExceeded { .. } => ErrorKind::Service,
             Error::Service(e) => ErrorKind::of_status(e.status),
-            Error::TokenUnavailable { .. } => match self.status() {
-                Some(status) => ErrorKind::of_status(status),
-                None => ErrorKind::Network,
-            },
+            Error::TokenUnavailable { last_error, .. } => {
+                match (self.status(), last_error.as_deref()) {
+                    (Some(status), _) => ErrorKind::of_status(status),
+                    // The Entra token source failed: a sign-in or identity problem, not the network's.
+                    (None, Some(e @ Error::TokenSource { .. })) => e.kind(),
+                    (None, _) => ErrorKind::Network,
+                }
+            }
             Error::Wire(e) if e.is_peer_fault() => ErrorKind::Network,
             Error::Wire(_) => ErrorKind::Usage,
             Error::Transport(_) => ErrorKind::Network,
@@ -775,9 +779,12 @@ const FORBIDDEN: Hint = Hint {
         "the free (F0) tier's quota is used up",
         "network rules (firewall, private endpoint, 'selected networks') block this client",
         "the token expired (some service versions answer 403 instead of 401)",
+        "a Microsoft Entra identity has no Speech role on the resource (Cognitive Services Speech User or \
+         Contributor), or the resource has no custom domain",
     ],
     fix: "send Ocp-Apim-Subscription-Key or Authorization: Bearer; check the pricing tier's quota and the \
-          resource's Networking settings; fetch a new token",
+          resource's Networking settings; fetch a new token; for Entra, assign the identity the Cognitive Services \
+          Speech User role on the resource and use its custom-domain endpoint",
 };
 
 const BAD_REQUEST_RECOGNITION: Hint = Hint {

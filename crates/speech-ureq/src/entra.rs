@@ -45,3 +45,118 @@ pub trait EntraTokenSource: Send + Sync {
         scope: &str,
     ) -> Result<EntraAccessToken, Box<dyn std::error::Error + Send + Sync>>;
 }
+
+/// Tokens from a command line the user names, run through the shell (`sh -c` on Unix, `cmd /C` on Windows) each
+/// time a token is needed: typically `az account get-access-token --resource https://cognitiveservices.azure.com
+/// --query accessToken -o tsv`. The command prints the token alone (its expiry is read from its `exp` claim) or
+/// the JSON of `az account get-access-token -o json` (see
+/// [`EntraAccessToken::from_tool_output`]). A non-zero exit fails with the command's stderr (its last lines);
+/// the token never appears in errors.
+///
+/// ```no_run
+/// use speech_ureq::speech_proto::{Credential, Endpoint};
+/// use speech_ureq::{Client, TokenCommand};
+///
+/// let client = Client::builder(
+///     Endpoint::from_url("https://my-speech.cognitiveservices.azure.com/")?,
+///     Credential::entra_token_source(
+///         "/subscriptions/…/resourceGroups/…/providers/Microsoft.CognitiveServices/accounts/my-speech",
+///     )?,
+/// )
+/// .entra_token_source(TokenCommand::new(
+///     "az account get-access-token --resource https://cognitiveservices.azure.com -o json",
+/// ))
+/// .build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct TokenCommand {
+    command: String,
+}
+
+impl TokenCommand {
+    /// A source that runs `command` through the shell.
+    pub fn new(command: impl Into<String>) -> Self {
+        TokenCommand {
+            command: command.into(),
+        }
+    }
+
+    /// The command line.
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+}
+
+impl EntraTokenSource for TokenCommand {
+    fn get_token(
+        &self,
+        _scope: &str,
+    ) -> Result<EntraAccessToken, Box<dyn std::error::Error + Send + Sync>> {
+        use std::io::Read as _;
+        use std::process::{Command, Stdio};
+
+        let mut shell = if cfg!(windows) {
+            let mut c = Command::new("cmd");
+            c.arg("/C");
+            c
+        } else {
+            let mut c = Command::new("sh");
+            c.arg("-c");
+            c
+        };
+        let mut child = shell
+            .arg(&self.command)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run the token command {:?}: {e}", self.command))?;
+        // Read stderr on another thread so that a chatty command cannot block on a full pipe.
+        let (Some(mut stderr), Some(stdout)) = (child.stderr.take(), child.stdout.take()) else {
+            return Err("the token command's output pipes could not be opened".into());
+        };
+        let errs = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = (&mut stderr).take(64 * 1024).read_to_end(&mut buf);
+            buf
+        });
+        let mut out = Vec::new();
+        let limit = speech_proto::auth::entra::MAX_TOOL_OUTPUT as u64 + 1;
+        let read = stdout.take(limit).read_to_end(&mut out);
+        if out.len() as u64 >= limit {
+            let _ = child.kill();
+        }
+        let status = child.wait()?;
+        let errs = errs.join().unwrap_or_default();
+        read?;
+        if !status.success() {
+            let errs = String::from_utf8_lossy(&errs);
+            let tail: Vec<&str> = errs.lines().filter(|l| !l.trim().is_empty()).collect();
+            let tail = tail[tail.len().saturating_sub(3)..].join(" / ");
+            return Err(format!(
+                "the token command {:?} failed ({status}){}",
+                self.command,
+                if tail.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {tail}")
+                }
+            )
+            .into());
+        }
+        let text = String::from_utf8(out).map_err(|_| {
+            format!(
+                "the token command {:?} printed bytes that are not UTF-8",
+                self.command
+            )
+        })?;
+        EntraAccessToken::from_tool_output(&text).map_err(|e| {
+            let message = match e {
+                speech_proto::Error::TokenSource { message } => message,
+                other => other.to_string(),
+            };
+            format!("{message} (command {:?})", self.command).into()
+        })
+    }
+}

@@ -62,11 +62,25 @@
 //! [`ClientBuilder`]: timeouts (connect 10 s, each read 30 s, none overall by default), the retry policy
 //! (4 attempts with backoff; `Retry-After` honoured up to 60 s), proxies (explicit, or from the environment
 //! by default), extra root certificates (to trust the emulator's TLS), and the audio check.
+//!
+//! # Keyless (Microsoft Entra ID)
+//!
+//! With [`Credential::entra_token_source`](speech_proto::Credential::entra_token_source) the client asks an
+//! [`EntraTokenSource`] for tokens and renews them before they expire: implement the trait in a few lines,
+//! run a command ([`TokenCommand`], e.g. the Azure CLI), or, with the `azure-core` feature, use any
+//! `azure_identity` credential through `AzureCredential`.
+//!
+//! # Features
+//!
+//! * `azure-core` (off by default): `AzureCredential`. Brings in `azure_core` (without its default features)
+//!   and tokio, whose current-thread runtime runs the credential. Needs Rust 1.88.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod auth;
+#[cfg(feature = "azure-core")]
+mod azure;
 mod body;
 mod client;
 mod clock;
@@ -78,12 +92,14 @@ mod transcribe;
 pub use speech_audio;
 pub use speech_proto;
 
+#[cfg(feature = "azure-core")]
+pub use azure::AzureCredential;
 pub use body::SynthesisStream;
 pub use client::{
     Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FAST_TRANSCRIPTION_TIMEOUT,
     DEFAULT_READ_TIMEOUT, DEFAULT_USER_AGENT,
 };
-pub use entra::{EntraAccessToken, EntraTokenSource};
+pub use entra::{EntraAccessToken, EntraTokenSource, TokenCommand};
 pub use error::{Error, ErrorKind};
 pub use speech_proto::retry::RetryPolicy;
 pub use speech_proto::AuthMode;

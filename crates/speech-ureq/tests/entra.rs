@@ -12,7 +12,7 @@ use common::*;
 use speech_emulator::EmulatorHandle;
 use speech_ureq::speech_proto::recognize::RecognitionRequest;
 use speech_ureq::speech_proto::{Credential, Endpoint};
-use speech_ureq::{Client, EntraAccessToken, EntraTokenSource, ErrorKind};
+use speech_ureq::{Client, EntraAccessToken, EntraTokenSource, ErrorKind, TokenCommand};
 
 const RESOURCE: &str =
     "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/speech";
@@ -172,4 +172,70 @@ fn a_wrongly_scoped_token_is_a_typed_error_naming_the_speech_roles() {
     .build()
     .unwrap_err();
     assert!(e.to_string().contains("entra_token_source"), "{e}");
+}
+
+/// `TokenCommand` runs the user's command (here the emulator's `az` stand-in, as
+/// `az account get-access-token … --query accessToken -o tsv`) and runs it again before the token expires.
+#[test]
+fn a_token_command_is_run_again_before_its_token_expires() {
+    let emu = emulator_with_entra(Duration::from_secs(4));
+    let dir = tempfile::tempdir().expect("dir");
+    let az = emu.write_az_stand_in(dir.path()).expect("az stand-in");
+    let command = format!(
+        "{} account get-access-token --resource https://cognitiveservices.azure.com --query accessToken -o tsv",
+        az.display()
+    );
+    let client = Client::builder(
+        Endpoint::base_url(emu.base_url()).expect("url"),
+        Credential::entra_token_source(RESOURCE).expect("credential"),
+    )
+    .proxy_from_env(false)
+    .retry(quick_retry(4))
+    .entra_token_source(TokenCommand::new(command))
+    .build()
+    .expect("client");
+    let wav = speech_wav(300);
+    let started = Instant::now();
+    let mut done = 0;
+    while started.elapsed() < Duration::from_secs(7) {
+        client
+            .recognize_bytes(&wav, &RecognitionRequest::new("en-US"))
+            .unwrap_or_else(|e| panic!("a request failed: {e}"));
+        done += 1;
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let issued = seen(&emu, "/entra-test/token").len();
+    let refused = emu
+        .requests()
+        .iter()
+        .filter(|r| r.status == Some(401))
+        .count();
+    println!("{done} requests, {issued} tokens issued, {refused} refused");
+    assert_eq!(refused, 0);
+    // 7 s of 4 s tokens, each renewed half-way: 3 or 4 runs of the command.
+    assert!((2..=5).contains(&issued), "{issued} tokens issued");
+    assert_eq!(client.token_fetches() as usize, issued);
+}
+
+/// A failing command's own message (the last lines of its stderr) reaches the caller, as an auth error.
+#[test]
+fn a_failing_token_command_says_why() {
+    let emu = emulator_with_entra(Duration::from_secs(3_600));
+    let client = Client::builder(
+        Endpoint::base_url(emu.base_url()).expect("url"),
+        Credential::entra_token_source(RESOURCE).expect("credential"),
+    )
+    .proxy_from_env(false)
+    .retry(quick_retry(1))
+    .entra_token_source(TokenCommand::new(
+        "echo 'ERROR: Please run az login to setup account.' >&2; exit 1",
+    ))
+    .build()
+    .expect("client");
+    let e = client
+        .recognize_bytes(&speech_wav(300), &RecognitionRequest::new("en-US"))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Auth, "{e}");
+    assert!(e.to_string().contains("Please run az login"), "{e}");
+    assert!(e.to_string().contains("exit status: 1"), "{e}");
 }

@@ -16,6 +16,7 @@
 //!
 //! Secrets are newtypes whose `Debug` and `Display` print `***`, and whose header values are marked sensitive.
 
+pub mod entra;
 mod machine;
 pub mod token;
 
