@@ -7,4 +7,4 @@ export SPEECH_CACHE_DIR
 export CARGO_TARGET_DIR
 # The features every build here uses. Keeping them identical between the test command and the main job is what
 # lets both reuse one build of CTranslate2.
-SPEECH_FEATURES="speech-emulator/whisper speech-cli/whisper speech-async/async-std speech-async/smol speech-async/tokio speech-async/reqwest speech-ureq/azure-core speech-async/azure-core"
+SPEECH_FEATURES="speech-emulator/whisper speech-cli/whisper speech-async/async-std speech-async/smol speech-async/tokio speech-async/reqwest speech-ureq/azure-core speech-async/azure-core speech-cli/azure-identity"

@@ -10,7 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Transcribe, synthesize, list voices, fetch tokens and troubleshoot Azure Speech (REST).
 ///
 /// Credentials come from the options below or the environment (SPEECH_KEY with SPEECH_REGION or
-/// SPEECH_ENDPOINT, or SPEECH_TOKEN). With none of them set, `speech` runs against an embedded offline
+/// SPEECH_ENDPOINT, or SPEECH_TOKEN; keyless: --auth entra with SPEECH_ENDPOINT, SPEECH_RESOURCE_ID and
+/// SPEECH_TOKEN_COMMAND). With none of them set, `speech` runs against an embedded offline
 /// emulator of the service and says so on stderr.
 #[derive(Debug, Parser)]
 #[command(
@@ -54,9 +55,25 @@ pub(crate) struct GlobalArgs {
         value_name = "TOKEN"
     )]
     pub(crate) token: Option<Secret>,
-    /// Send the key itself on every request (`key`), or exchange it for a 10-minute bearer token (`token`).
+    /// Send the key itself on every request (`key`), exchange it for 10-minute bearer tokens (`token`), or use
+    /// Microsoft Entra ID without a key (`entra`: needs --endpoint, --resource-id and --token-command).
     #[arg(long, global = true, value_enum, default_value_t = AuthArg::Token, value_name = "MODE")]
     pub(crate) auth: AuthArg,
+    /// With --auth entra: the Speech resource's ARM id, as the portal shows it under Properties → Resource ID
+    /// (/subscriptions/…/resourceGroups/…/providers/Microsoft.CognitiveServices/accounts/…).
+    #[arg(long, global = true, env = "SPEECH_RESOURCE_ID", value_name = "ID")]
+    pub(crate) resource_id: Option<String>,
+    /// With --auth entra: a command that prints an Entra access token, run whenever one is needed (tokens are
+    /// renewed before they expire), e.g. "az account get-access-token --resource
+    /// https://cognitiveservices.azure.com --query accessToken -o tsv". It may print the token alone or the JSON
+    /// of `az account get-access-token -o json`.
+    #[arg(
+        long,
+        global = true,
+        env = "SPEECH_TOKEN_COMMAND",
+        value_name = "COMMAND"
+    )]
+    pub(crate) token_command: Option<String>,
     /// Output for people (`text`) or for programs (`json`).
     #[arg(long, global = true, value_enum, default_value_t = OutputArg::Text, value_name = "FORMAT")]
     pub(crate) output: OutputArg,
@@ -96,6 +113,9 @@ pub(crate) enum AuthArg {
     /// Exchange the key for bearer tokens at the token service.
     #[default]
     Token,
+    /// Microsoft Entra ID tokens (keyless), from --token-command (or a static --token), sent as
+    /// `aad#<resource id>#<token>`.
+    Entra,
 }
 
 /// `--output`.
@@ -120,7 +140,7 @@ pub(crate) enum Command {
     Synthesize(SynthesizeArgs),
     /// List the voices the service offers.
     Voices(VoicesArgs),
-    /// Fetch a bearer token with the key and print it.
+    /// Fetch a bearer token with the key (with --auth entra: from the token command) and print it.
     Token(TokenArgs),
     /// Check the configuration, the key, the token and an audio file, and say how to fix what is wrong.
     Doctor(DoctorArgs),
@@ -266,6 +286,12 @@ pub(crate) struct EmulatorArgs {
     /// `emulator-key`; `--region` the region named in its tokens.)
     #[arg(long, default_value_t = 5000)]
     pub(crate) port: u16,
+    /// With the global --resource-id (which makes the emulator take Microsoft Entra tokens for that resource from
+    /// its test issuer): write a stand-in for the Azure CLI into DIR, an `az` (a Python 3 script) whose
+    /// `az account get-access-token` prints the emulator's test tokens. Put DIR first on PATH to run keyless
+    /// tools offline.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) az_stand_in: Option<std::path::PathBuf>,
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! Where requests go and with which credential: Azure (from flags or the environment) or the embedded
 //! emulator.
 
+use speech_proto::auth::entra::EntraResourceId;
 use speech_proto::{AuthMode, Credential, Endpoint};
+use speech_ureq::{EntraTokenSource, TokenCommand};
 
 use crate::cli::{AuthArg, GlobalArgs, Secret};
-use crate::exit::Failure;
+use crate::exit::{Code, Failure};
 
 /// The environment variables `speech` reads, for messages.
 pub(crate) const CREDENTIALS_HELP: &str = "set SPEECH_KEY (or --key) with SPEECH_REGION (or --region) or \
@@ -15,6 +17,48 @@ pub(crate) const TOKEN_SOURCE: &str = "--token/SPEECH_TOKEN";
 
 /// `credential_source` of a key given by the user.
 pub(crate) const KEY_SOURCE: &str = "--key/SPEECH_KEY";
+
+/// `credential_source` of Entra tokens from `--token-command`.
+pub(crate) const TOKEN_COMMAND_SOURCE: &str =
+    "--token-command/SPEECH_TOKEN_COMMAND (Microsoft Entra)";
+
+/// The command that prints an Entra token for Speech with the Azure CLI, for messages.
+pub(crate) const AZ_TOKEN_COMMAND: &str =
+    "az account get-access-token --resource https://cognitiveservices.azure.com --query accessToken -o tsv";
+
+/// Where `--auth entra` gets its tokens.
+#[derive(Clone, Debug)]
+pub(crate) enum EntraSource {
+    /// `--token-command`: run through the shell whenever a token is needed.
+    Command(String),
+    /// `azure_identity`'s developer-tools chain (the Azure CLI, then the Azure Developer CLI).
+    #[cfg(feature = "azure-identity")]
+    DeveloperTools,
+}
+
+impl EntraSource {
+    /// The token source for the client.
+    pub(crate) fn build(&self) -> Result<std::sync::Arc<dyn EntraTokenSource>, Failure> {
+        match self {
+            EntraSource::Command(command) => {
+                Ok(std::sync::Arc::new(TokenCommand::new(command.clone())))
+            }
+            #[cfg(feature = "azure-identity")]
+            EntraSource::DeveloperTools => {
+                let credential =
+                    azure_identity::DeveloperToolsCredential::new(None).map_err(|e| {
+                        Failure::new(
+                            Code::Auth,
+                            format!("cannot set up the Azure developer-tools credential: {e}"),
+                        )
+                    })?;
+                Ok(std::sync::Arc::new(speech_ureq::AzureCredential::new(
+                    credential,
+                )))
+            }
+        }
+    }
+}
 
 /// What the options and environment ask for.
 #[derive(Debug)]
@@ -27,6 +71,8 @@ pub(crate) enum Target {
         credential: Credential,
         /// Where the credential came from, for messages (`"--key/SPEECH_KEY"`, `"--token/SPEECH_TOKEN"`).
         credential_source: &'static str,
+        /// Where Entra tokens come from, for `--auth entra` without a static token.
+        entra: Option<EntraSource>,
     },
     /// Nothing at all was given: the embedded emulator.
     Embedded,
@@ -48,7 +94,8 @@ impl GlobalArgs {
     pub(crate) fn auth_mode(&self) -> AuthMode {
         match self.auth {
             AuthArg::Key => AuthMode::Key,
-            AuthArg::Token => AuthMode::Token,
+            // Entra credentials carry their own tokens: the mode only matters for keys.
+            AuthArg::Token | AuthArg::Entra => AuthMode::Token,
         }
     }
 }
@@ -65,6 +112,9 @@ pub(crate) fn resolve(global: &GlobalArgs) -> Result<Target, Failure> {
     let region = given(&global.region);
     let key = given_secret(&global.key);
     let token = given_secret(&global.token);
+    if global.auth == AuthArg::Entra {
+        return resolve_entra(global, endpoint, region, key, token);
+    }
     if endpoint.is_none() && region.is_none() && key.is_none() && token.is_none() {
         return Ok(Target::Embedded);
     }
@@ -104,6 +154,86 @@ pub(crate) fn resolve(global: &GlobalArgs) -> Result<Target, Failure> {
         endpoint,
         credential,
         credential_source,
+        entra: None,
+    })
+}
+
+/// `--auth entra`: the endpoint (a custom domain), the resource id, and a token command (or a static token).
+fn resolve_entra(
+    global: &GlobalArgs,
+    endpoint: Option<&str>,
+    region: Option<&str>,
+    key: Option<&str>,
+    token: Option<&str>,
+) -> Result<Target, Failure> {
+    if key.is_some() {
+        return Err(Failure::usage(
+            "--auth entra authenticates with Microsoft Entra ID, but a key is set (--key/SPEECH_KEY)",
+        )
+        .with_hint("unset SPEECH_KEY for keyless use, or drop --auth entra to use the key"));
+    }
+    let endpoint = match (endpoint, region) {
+        (Some(url), _) => endpoint_from_url(url)?,
+        (None, Some(region)) => endpoint_from_region(region)?,
+        (None, None) => {
+            return Err(Failure::usage("--auth entra needs the resource's endpoint").with_hint(
+                "pass its custom-domain endpoint: --endpoint https://<custom-domain>.cognitiveservices.azure.com/ \
+                 (SPEECH_ENDPOINT); Entra needs the resource to have a custom domain",
+            ));
+        }
+    };
+    const RESOURCE_ID_HINT: &str =
+        "copy Properties → Resource ID from the resource's page in the portal, or run \
+         `az cognitiveservices account show -n <name> -g <group> --query id -o tsv`";
+    let resource_id = given(&global.resource_id).ok_or_else(|| {
+        Failure::usage("--auth entra needs the resource id (--resource-id/SPEECH_RESOURCE_ID)")
+            .with_hint(RESOURCE_ID_HINT)
+    })?;
+    let resource_id = EntraResourceId::parse(resource_id).map_err(|e| {
+        Failure::usage(format!("the resource id cannot be used: {e}")).with_hint(RESOURCE_ID_HINT)
+    })?;
+    if let Some(token) = token {
+        let credential = Credential::entra(resource_id.as_str(), token).map_err(|e| {
+            Failure::usage(format!(
+                "the token from --token/SPEECH_TOKEN cannot be used: {e}"
+            ))
+        })?;
+        return Ok(Target::Remote {
+            endpoint,
+            credential,
+            credential_source: TOKEN_SOURCE,
+            entra: None,
+        });
+    }
+    let credential = Credential::entra_token_source(resource_id.as_str())
+        .map_err(|e| Failure::usage(format!("the resource id cannot be used: {e}")))?;
+    let (entra, credential_source) = match given(&global.token_command) {
+        Some(command) => (
+            EntraSource::Command(command.to_owned()),
+            TOKEN_COMMAND_SOURCE,
+        ),
+        #[cfg(feature = "azure-identity")]
+        None => (
+            EntraSource::DeveloperTools,
+            "the Azure developer tools (az, then azd; Microsoft Entra)",
+        ),
+        #[cfg(not(feature = "azure-identity"))]
+        None => {
+            return Err(Failure::new(
+                Code::Usage,
+                "--auth entra needs a command that prints an Entra token (--token-command/SPEECH_TOKEN_COMMAND)",
+            )
+            .with_hint(format!(
+                "with the Azure CLI signed in (`az login`): --token-command \"{AZ_TOKEN_COMMAND}\"; a build with \
+                 the azure-identity feature asks the Azure CLI by itself"
+            )));
+        }
+    };
+    Ok(Target::Remote {
+        endpoint,
+        credential,
+        credential_source,
+        entra: Some(entra),
     })
 }
 

@@ -129,7 +129,7 @@ pub(crate) fn start(
     region: Option<&str>,
 ) -> Result<EmulatorHandle, Failure> {
     let (recognizer, synthesizer) = engines(needs)?;
-    start_with(recognizer, synthesizer, port, key, region)
+    start_with(recognizer, synthesizer, port, key, region, None)
 }
 
 /// Start an emulator on a loopback port with these engines.
@@ -139,11 +139,15 @@ pub(crate) fn start_with(
     port: u16,
     key: Option<&str>,
     region: Option<&str>,
+    entra_resource_id: Option<&str>,
 ) -> Result<EmulatorHandle, Failure> {
     let mut builder = Emulator::builder()
         .port(port)
         .recognizer(recognizer)
         .synthesizer(synthesizer);
+    if let Some(id) = entra_resource_id {
+        builder = builder.entra_resource_id(id);
+    }
     if let Some(key) = key {
         builder = builder.key(key);
     }

@@ -1,8 +1,10 @@
 //! A client for the run: Azure from the options, or the embedded emulator.
 
+use std::sync::Arc;
+
 use speech_emulator::EmulatorHandle;
 use speech_proto::{Credential, Endpoint};
-use speech_ureq::{Client, ClientBuilder};
+use speech_ureq::{Client, ClientBuilder, EntraTokenSource};
 
 use crate::cli::GlobalArgs;
 use crate::config::{resolve, Target};
@@ -44,12 +46,31 @@ impl Session {
         needs: Needs,
         configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
     ) -> Result<Session, Failure> {
+        Self::open_with_source(global, target, needs, None, configure)
+    }
+
+    /// [`Session::open_target`], with the Entra token source given (`doctor` watches the tokens it hands out)
+    /// instead of made from the target.
+    pub(crate) fn open_with_source(
+        global: &GlobalArgs,
+        target: Target,
+        needs: Needs,
+        source: Option<Arc<dyn EntraTokenSource>>,
+        configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+    ) -> Result<Session, Failure> {
+        let mut entra_source = source;
         let (endpoint, credential, credential_source, embedded) = match target {
             Target::Remote {
                 endpoint,
                 credential,
                 credential_source,
-            } => (endpoint, credential, credential_source, None),
+                entra,
+            } => {
+                if let (None, Some(entra)) = (&entra_source, entra) {
+                    entra_source = Some(entra.build()?);
+                }
+                (endpoint, credential, credential_source, None)
+            }
             Target::Embedded => {
                 let emu = embedded::start_for_command(needs)?;
                 let endpoint = Endpoint::base_url(emu.base_url())?;
@@ -63,9 +84,16 @@ impl Session {
             }
         };
         let has_key = matches!(credential, Credential::SubscriptionKey(_));
-        let builder = Client::builder(endpoint.clone(), credential)
+        let is_entra = matches!(
+            credential,
+            Credential::Entra { .. } | Credential::EntraTokenSource { .. }
+        );
+        let mut builder = Client::builder(endpoint.clone(), credential)
             .auth_mode(global.auth_mode())
             .user_agent(USER_AGENT);
+        if let Some(source) = entra_source {
+            builder = builder.entra_token_source(source);
+        }
         let client = configure(builder)
             .build()
             .map_err(|e| Failure::from_client(Some("cannot set up the client"), &e))?;
@@ -77,6 +105,8 @@ impl Session {
                         speech_proto::AuthMode::Key => "key sent as Ocp-Apim-Subscription-Key",
                         _ => "key exchanged for bearer tokens",
                     }
+                } else if is_entra {
+                    "Microsoft Entra token sent as aad#<resource id>#<token>"
                 } else {
                     "bearer token"
                 }

@@ -1312,3 +1312,353 @@ fn emulator_subcommand_does_not_print_a_key_from_the_environment() {
     assert_eq!(r.code, 0, "{r:?}");
     drop(child);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// keyless: --auth entra
+
+const RESOURCE_ID: &str =
+    "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/speech";
+
+/// An emulator that takes Entra tokens for [`RESOURCE_ID`], and the emulator's `az` stand-in in `dir`.
+fn entra_emulator(dir: &std::path::Path) -> (speech_emulator::EmulatorHandle, String) {
+    let emu = Emulator::builder()
+        .key(KEY)
+        .entra_resource_id(RESOURCE_ID)
+        .start_blocking()
+        .expect("emulator");
+    let az = emu.write_az_stand_in(dir).expect("az stand-in");
+    (emu, az.display().to_string())
+}
+
+/// `speech --endpoint <emu> --auth entra --resource-id <id> --token-command <cmd> args...`.
+fn speech_entra(
+    emu: &speech_emulator::EmulatorHandle,
+    resource_id: &str,
+    command: &str,
+    args: &[&str],
+) -> Run {
+    run(speech()
+        .args(["--endpoint", emu.base_url(), "--auth", "entra"])
+        .args(["--resource-id", resource_id, "--token-command", command])
+        .args(args))
+}
+
+fn az_command(az: &str, resource: &str) -> String {
+    format!("{az} account get-access-token --resource {resource} --query accessToken -o tsv")
+}
+
+fn entra_tokens_issued(emu: &speech_emulator::EmulatorHandle) -> usize {
+    emu.requests()
+        .iter()
+        .filter(|r| r.path == "/entra-test/token")
+        .count()
+}
+
+#[test]
+fn entra_transcribe_with_a_token_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let (emu, az) = entra_emulator(dir.path());
+    let wav = speech_wav(dir.path(), "a.wav", 1.0);
+    let command = az_command(&az, "https://cognitiveservices.azure.com");
+    let r = speech_entra(
+        &emu,
+        RESOURCE_ID,
+        &command,
+        &["transcribe", "-v", wav.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, format!("{}\n", ScriptedRecognizer::DEFAULT_TEXT));
+    assert!(r.stderr.contains("aad#<resource id>#<token>"), "{r:?}");
+    assert!(!r.all().contains("eyJ"), "a token leaked: {r:?}");
+    assert_eq!(entra_tokens_issued(&emu), 1);
+    assert!(
+        emu.requests().iter().all(|x| x.status != Some(401)),
+        "{r:?}"
+    );
+
+    // The same from the environment.
+    let r = run(speech()
+        .env("SPEECH_ENDPOINT", emu.base_url())
+        .env("SPEECH_RESOURCE_ID", RESOURCE_ID)
+        .env("SPEECH_TOKEN_COMMAND", &command)
+        .args(["--auth", "entra", "transcribe", wav.to_str().unwrap()]));
+    assert_eq!(r.code, 0, "{r:?}");
+
+    // `speech token --decode` shows the Entra token's claims.
+    let r = speech_entra(&emu, RESOURCE_ID, &command, &["token", "--decode"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("aud: https://cognitiveservices.azure.com"),
+        "{r:?}"
+    );
+    assert!(r.stdout.contains("expires: "), "{r:?}");
+}
+
+#[test]
+fn entra_wrong_scope_or_resource_exits_3_naming_the_speech_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let (emu, az) = entra_emulator(dir.path());
+    let wav = speech_wav(dir.path(), "a.wav", 1.0);
+    // A token for Azure Resource Manager, not for Speech.
+    let r = speech_entra(
+        &emu,
+        RESOURCE_ID,
+        &az_command(&az, "https://management.azure.com"),
+        &["transcribe", wav.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stderr.contains("Cognitive Services Speech User"), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("https://cognitiveservices.azure.com/.default"),
+        "{r:?}"
+    );
+    // Another resource's id.
+    let other = RESOURCE_ID.replace("accounts/speech", "accounts/other");
+    let r = speech_entra(
+        &emu,
+        &other,
+        &az_command(&az, "https://cognitiveservices.azure.com"),
+        &["transcribe", wav.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stderr.contains("Cognitive Services Speech User"), "{r:?}");
+}
+
+#[test]
+fn entra_a_failing_token_command_exits_3_with_its_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let (emu, _) = entra_emulator(dir.path());
+    let wav = speech_wav(dir.path(), "a.wav", 1.0);
+    let r = speech_entra(
+        &emu,
+        RESOURCE_ID,
+        "echo 'ERROR: Please run az login to setup account.' >&2; exit 1",
+        &["transcribe", wav.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stderr.contains("Please run az login"), "{r:?}");
+}
+
+#[test]
+fn entra_incomplete_settings_are_usage_errors_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (emu, az) = entra_emulator(dir.path());
+    let command = az_command(&az, "https://cognitiveservices.azure.com");
+    for (args, says) in [
+        (
+            vec![
+                "--auth",
+                "entra",
+                "--resource-id",
+                RESOURCE_ID,
+                "--token-command",
+                &command,
+            ],
+            "endpoint",
+        ),
+        (
+            vec![
+                "--endpoint",
+                emu.base_url(),
+                "--auth",
+                "entra",
+                "--token-command",
+                &command,
+            ],
+            "Resource ID",
+        ),
+        (
+            vec![
+                "--endpoint",
+                emu.base_url(),
+                "--auth",
+                "entra",
+                "--resource-id",
+                "speech",
+                "--token-command",
+                &command,
+            ],
+            "/subscriptions/",
+        ),
+        (
+            vec![
+                "--endpoint",
+                emu.base_url(),
+                "--key",
+                KEY,
+                "--auth",
+                "entra",
+                "--resource-id",
+                RESOURCE_ID,
+                "--token-command",
+                &command,
+            ],
+            "SPEECH_KEY",
+        ),
+    ] {
+        let r = run(speech().args(&args).args(["voices"]));
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert!(
+            r.stderr.contains(says),
+            "{args:?} should say {says:?}: {r:?}"
+        );
+        r.assert_no_secret();
+    }
+    // No token command: a build without the azure-identity feature says which to give.
+    let r = run(speech()
+        .args([
+            "--endpoint",
+            emu.base_url(),
+            "--auth",
+            "entra",
+            "--resource-id",
+            RESOURCE_ID,
+        ])
+        .args(["voices"])
+        .env("PATH", ""));
+    if cfg!(feature = "azure-identity") {
+        // With it, the developer tools are asked, and there is no `az` here.
+        assert_eq!(r.code, 3, "{r:?}");
+        assert!(r.stderr.contains("az login"), "{r:?}");
+    } else {
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains("az account get-access-token"), "{r:?}");
+    }
+}
+
+#[test]
+fn entra_doctor_checks_the_setup_the_token_and_the_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let (emu, az) = entra_emulator(dir.path());
+    let good = az_command(&az, "https://cognitiveservices.azure.com");
+    let r = speech_entra(&emu, RESOURCE_ID, &good, &["doctor"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    for says in [
+        "resource id has the expected shape",
+        "is not a GUID", // the test id's subscription is "0000"
+        "valid until",
+        "audience is https://cognitiveservices.azure.com",
+        "the service accepted the Entra token",
+    ] {
+        assert!(r.stdout.contains(says), "should say {says:?}: {r:?}");
+    }
+    // The token command ran once: doctor hands the token it looked at to the client.
+    assert_eq!(entra_tokens_issued(&emu), 1);
+
+    // A token for another audience is found before the service sees it.
+    let r = speech_entra(
+        &emu,
+        RESOURCE_ID,
+        &az_command(&az, "https://management.azure.com"),
+        &["doctor"],
+    );
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("audience is \"https://management.azure.com\""),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("https://cognitiveservices.azure.com/.default"),
+        "{r:?}"
+    );
+
+    // A resource the identity has no access to: the service's 401, with the roles in the fix.
+    let other = RESOURCE_ID.replace("accounts/speech", "accounts/other");
+    let r = speech_entra(&emu, &other, &good, &["doctor", "--output", "json"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stdout.contains("Cognitive Services Speech User"), "{r:?}");
+
+    // A regional endpoint is a warning: Entra needs a custom domain.
+    let r = run(speech().args([
+        "--region",
+        "westeurope",
+        "--auth",
+        "entra",
+        "--resource-id",
+        RESOURCE_ID,
+        "--token-command",
+        "exit 1",
+        "doctor",
+    ]));
+    assert!(r.stdout.contains("custom domain"), "{r:?}");
+    assert_eq!(r.code, 3, "{r:?}");
+}
+
+/// `speech emulator --resource-id … --az-stand-in DIR` serves keyless clients offline: the line it prints is a
+/// working command.
+#[test]
+fn emulator_subcommand_serves_keyless_clients_with_an_az_stand_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let child = speech()
+        .args([
+            "emulator",
+            "--port",
+            "0",
+            "--resource-id",
+            RESOURCE_ID,
+            "--az-stand-in",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let lines: Vec<String> = BufReader::new(child.0.stdout.take().unwrap())
+        .lines()
+        .take(5)
+        .map(Result::unwrap)
+        .collect();
+    let keyless = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("keyless: "))
+        .unwrap_or_else(|| panic!("no keyless line in {lines:?}"));
+    assert!(
+        lines.iter().any(|l| l.contains("/entra-test/token")),
+        "{lines:?}"
+    );
+    // Run the printed command line through the shell (with `voices`: this build may have no recognizer).
+    let line = keyless
+        .replacen("speech", env!("CARGO_BIN_EXE_speech"), 1)
+        .replace("<command>", "voices --locale en-GB");
+    let r = run(std::process::Command::new("sh").args(["-c", &line]));
+    assert_eq!(r.code, 0, "{line}: {r:?}");
+    assert!(r.stdout.contains("en-GB"), "{r:?}");
+    drop(child);
+}
+
+/// With the `azure-identity` feature, `--auth entra` without a token command asks `azure_identity`'s
+/// developer-tools chain, which runs `az` (here the emulator's stand-in, first on the child's `PATH`).
+#[cfg(feature = "azure-identity")]
+#[test]
+fn entra_without_a_token_command_asks_the_azure_developer_tools() {
+    let dir = tempfile::tempdir().unwrap();
+    let (emu, _) = entra_emulator(dir.path());
+    let mut path = std::ffi::OsString::from(dir.path());
+    if let Some(rest) = std::env::var_os("PATH") {
+        path.push(":");
+        path.push(rest);
+    }
+    let r = run(speech()
+        .env("PATH", path)
+        .args([
+            "--endpoint",
+            emu.base_url(),
+            "--auth",
+            "entra",
+            "--resource-id",
+            RESOURCE_ID,
+        ])
+        .args(["doctor"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("Azure developer tools"), "{r:?}");
+    assert!(
+        r.stdout.contains("the service accepted the Entra token"),
+        "{r:?}"
+    );
+    assert_eq!(entra_tokens_issued(&emu), 1);
+}

@@ -679,6 +679,7 @@ impl Error {
                 Some(Error::Transport(_)) | None => Some(TOKEN_UNREACHABLE),
                 Some(e) => e.hint(),
             },
+            Error::TokenSource { .. } => Some(TOKEN_SOURCE),
             _ => None,
         }
     }
@@ -748,6 +749,17 @@ const TOKEN_UNREACHABLE: Hint = Hint {
     ],
     fix: "check the network path to the endpoint's token host and the region or custom domain; the token machine \
           retries with backoff",
+};
+
+const TOKEN_SOURCE: Hint = Hint {
+    causes: &[
+        "no one is signed in to the tool the token source asks (`az login` / `azd auth login` not run, or expired)",
+        "the tool is not installed or not on PATH, or the token command is mistyped",
+        "the managed or workload identity is not assigned to this machine, or its endpoint is unreachable",
+    ],
+    fix: "run the token command (e.g. `az account get-access-token --resource https://cognitiveservices.azure.com`) \
+          yourself to see what it says; sign in, or assign the identity; the client asks the source again after a \
+          backoff",
 };
 
 const UNAUTHORIZED_TOKEN_SERVICE: Hint = Hint {

@@ -46,6 +46,24 @@ pub trait EntraTokenSource: Send + Sync {
     ) -> Result<EntraAccessToken, Box<dyn std::error::Error + Send + Sync>>;
 }
 
+impl<T: EntraTokenSource + ?Sized> EntraTokenSource for Box<T> {
+    fn get_token(
+        &self,
+        scope: &str,
+    ) -> Result<EntraAccessToken, Box<dyn std::error::Error + Send + Sync>> {
+        (**self).get_token(scope)
+    }
+}
+
+impl<T: EntraTokenSource + ?Sized> EntraTokenSource for std::sync::Arc<T> {
+    fn get_token(
+        &self,
+        scope: &str,
+    ) -> Result<EntraAccessToken, Box<dyn std::error::Error + Send + Sync>> {
+        (**self).get_token(scope)
+    }
+}
+
 /// Tokens from a command line the user names, run through the shell (`sh -c` on Unix, `cmd /C` on Windows) each
 /// time a token is needed: typically `az account get-access-token --resource https://cognitiveservices.azure.com
 /// --query accessToken -o tsv`. The command prints the token alone (its expiry is read from its `exp` claim) or

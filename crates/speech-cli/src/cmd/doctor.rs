@@ -1,17 +1,25 @@
 //! `speech doctor [--audio FILE]`: the service's troubleshooting guide as a program.
 //!
 //! Checks, in order (later ones depend on earlier ones): the configuration (endpoint or region shape,
-//! credentials), the key (by fetching a token), the token (by listing voices, the smallest authenticated
-//! request), and the audio file. Each finding says ok, warning or problem, with the concrete fix.
+//! credentials), the key (by fetching a token) or, with `--auth entra`, the Entra setup (a custom domain, the
+//! resource id's shape, a token from the source with its expiry and audience), the token (by listing voices, the
+//! smallest authenticated request, whose 401/403 names the Speech roles), and the audio file. Each finding says ok, warning or problem, with the concrete fix.
 
 use std::process::ExitCode;
 
-use speech_proto::AuthMode;
+use std::sync::{Arc, Mutex};
+
+use speech_proto::auth::entra::{inspect_entra_token, EntraResourceId, ENTRA_AUDIENCE};
+use speech_proto::auth::{EntraAccessToken, ENTRA_SCOPE};
+use speech_proto::{AuthMode, Endpoint};
+use speech_ureq::EntraTokenSource;
 
 use crate::audio_check;
-use crate::cli::{DoctorArgs, GlobalArgs, OutputArg};
+use crate::cli::{AuthArg, DoctorArgs, GlobalArgs, OutputArg};
 use crate::cmd::token::{expiry_text, now_unix};
-use crate::config::{resolve, Target, CREDENTIALS_HELP, TOKEN_SOURCE};
+use crate::config::{
+    resolve, EntraSource, Target, AZ_TOKEN_COMMAND, CREDENTIALS_HELP, TOKEN_SOURCE,
+};
 use crate::embedded::Needs;
 use crate::exit::{Code, Failure};
 use crate::output::{emit, emit_line};
@@ -90,6 +98,9 @@ fn check_config(global: &GlobalArgs, findings: &mut Vec<Finding>) -> Option<Targ
                     );
                 }
             }
+            if global.auth == AuthArg::Entra {
+                check_entra_config(global, endpoint, findings);
+            }
             if let Some((_, region)) = endpoint.region_name() {
                 if !KNOWN_REGIONS.contains(&region) {
                     findings.push(
@@ -110,8 +121,236 @@ fn check_config(global: &GlobalArgs, findings: &mut Vec<Finding>) -> Option<Targ
     Some(target)
 }
 
+/// `--auth entra`: the endpoint should be the resource's custom domain, and the resource id should be one.
+fn check_entra_config(global: &GlobalArgs, endpoint: &Endpoint, findings: &mut Vec<Finding>) {
+    const CHECK: &str = "entra";
+    let resource_id = global
+        .resource_id
+        .as_deref()
+        .and_then(|id| EntraResourceId::parse(id).ok());
+    match (endpoint.custom_domain_name(), endpoint.region_name()) {
+        (Some(domain), _) => {
+            findings.push(Finding::new(
+                CHECK,
+                Level::Ok,
+                format!("the endpoint is the custom domain {domain:?}, which Entra authentication needs"),
+            ));
+            if let Some(id) = &resource_id {
+                if !id.account().eq_ignore_ascii_case(domain) {
+                    findings.push(
+                        Finding::new(
+                            CHECK,
+                            Level::Warning,
+                            format!(
+                                "the resource id names the resource {:?}, the custom domain is {domain:?}",
+                                id.account()
+                            ),
+                        )
+                        .with_fix(
+                            "a custom domain may differ from the resource's name; if they are different resources, \
+                             take both from the same resource's page (Keys and Endpoint, Properties → Resource ID)",
+                        ),
+                    );
+                }
+            }
+        }
+        (None, Some(_)) => findings.push(
+            Finding::new(
+                CHECK,
+                Level::Warning,
+                "Entra authentication needs the resource to have a custom domain, and the endpoint is a regional one",
+            )
+            .with_fix(
+                "give the resource a custom domain (Networking in the portal; it cannot be undone) and pass it: \
+                 --endpoint https://<custom-domain>.cognitiveservices.azure.com/",
+            ),
+        ),
+        // A container or the emulator: it decides.
+        (None, None) => {}
+    }
+    if let Some(id) = &resource_id {
+        findings.push(Finding::new(
+            CHECK,
+            Level::Ok,
+            format!(
+                "the resource id has the expected shape (resource {:?} in group {:?})",
+                id.account(),
+                id.resource_group()
+            ),
+        ));
+        if !id.subscription_is_guid() {
+            findings.push(
+                Finding::new(
+                    CHECK,
+                    Level::Warning,
+                    format!(
+                        "the subscription {:?} in the resource id is not a GUID",
+                        id.subscription()
+                    ),
+                )
+                .with_fix("copy Properties → Resource ID from the resource's page in the portal"),
+            );
+        }
+    }
+}
+
+/// What can be told about an Entra token before the service sees it: its expiry and its audience. False when
+/// the token cannot be used.
+fn check_entra_token(
+    token: &str,
+    expires_on: Option<u64>,
+    from: &str,
+    findings: &mut Vec<Finding>,
+) -> bool {
+    const CHECK: &str = "entra";
+    let now = now_unix();
+    let facts = inspect_entra_token(token, now);
+    let exp = expires_on.or(match facts.validity {
+        TokenValidity::Valid { exp } | TokenValidity::Expired { exp } => Some(exp),
+        _ => None,
+    });
+    let mut usable = true;
+    match exp {
+        Some(exp) if exp <= now => {
+            usable = false;
+            findings.push(
+                Finding::new(
+                    CHECK,
+                    Level::Problem(Code::Auth),
+                    format!("the Entra token from {from} expired at {}", expiry_text(exp, now)),
+                )
+                .with_fix("get a new one (Entra tokens live about an hour); --token-command renews them by itself"),
+            );
+        }
+        Some(exp) => findings.push(Finding::new(
+            CHECK,
+            Level::Ok,
+            format!(
+                "an Entra token from {from}, valid until {}",
+                expiry_text(exp, now)
+            ),
+        )),
+        None => findings.push(Finding::new(
+            CHECK,
+            Level::Warning,
+            format!(
+                "the Entra token from {from} carries no expiry: it cannot be checked before use"
+            ),
+        )),
+    }
+    match (facts.audience_fits(), facts.audience) {
+        (Some(true), _) => findings.push(Finding::new(
+            CHECK,
+            Level::Ok,
+            format!("the token's audience is {ENTRA_AUDIENCE}"),
+        )),
+        (Some(false), Some(audience)) => {
+            usable = false;
+            findings.push(
+                Finding::new(
+                    CHECK,
+                    Level::Problem(Code::Auth),
+                    format!(
+                        "the token's audience is {audience:?}, not {ENTRA_AUDIENCE}: it was issued for another scope"
+                    ),
+                )
+                .with_fix(format!(
+                    "ask for the scope {ENTRA_SCOPE}, e.g. --token-command \"{AZ_TOKEN_COMMAND}\""
+                )),
+            );
+        }
+        _ => findings.push(Finding::new(
+            CHECK,
+            Level::Warning,
+            "the token is not a JWT with an audience: the service decides",
+        )),
+    }
+    usable
+}
+
+/// The token a source gave first, then the source: `doctor` looks at a token before the client uses it, without
+/// running the token command twice.
+struct Prefetched {
+    first: Mutex<Option<EntraAccessToken>>,
+    source: Arc<dyn EntraTokenSource>,
+}
+
+impl EntraTokenSource for Prefetched {
+    fn get_token(
+        &self,
+        scope: &str,
+    ) -> Result<EntraAccessToken, Box<dyn std::error::Error + Send + Sync>> {
+        let first = self
+            .first
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        match first {
+            Some(token) => Ok(token),
+            None => self.source.get_token(scope),
+        }
+    }
+}
+
+/// Ask the Entra token source once and look at the token. `None` when the checks cannot go on.
+fn check_entra_source(
+    entra: &EntraSource,
+    credential_source: &str,
+    findings: &mut Vec<Finding>,
+) -> Option<Arc<dyn EntraTokenSource>> {
+    let source = match entra.build() {
+        Ok(s) => s,
+        Err(f) => {
+            findings.push(problem("entra", &f));
+            return None;
+        }
+    };
+    match source.get_token(ENTRA_SCOPE) {
+        Ok(token) => {
+            if !check_entra_token(
+                &token.token,
+                Some(token.expires_on),
+                credential_source,
+                findings,
+            ) {
+                return None;
+            }
+            Some(Arc::new(Prefetched {
+                first: Mutex::new(Some(token)),
+                source,
+            }))
+        }
+        Err(e) => {
+            findings.push(
+                Finding::new(
+                    "entra",
+                    Level::Problem(Code::Auth),
+                    format!("the Entra token source ({credential_source}) gave no token: {e}"),
+                )
+                .with_fix(format!(
+                    "run the command yourself to see what it says; with the Azure CLI, sign in (`az login`) and \
+                     use --token-command \"{AZ_TOKEN_COMMAND}\""
+                )),
+            );
+            None
+        }
+    }
+}
+
 fn check_service(global: &GlobalArgs, target: Target, findings: &mut Vec<Finding>) {
-    let session = match Session::open_target(global, target, Needs::Nothing, |b| b) {
+    let mut source = None;
+    if let Target::Remote {
+        entra: Some(entra),
+        credential_source,
+        ..
+    } = &target
+    {
+        source = check_entra_source(entra, credential_source, findings);
+        if source.is_none() {
+            return;
+        }
+    }
+    let session = match Session::open_with_source(global, target, Needs::Nothing, source, |b| b) {
         Ok(s) => s,
         Err(f) => {
             findings.push(problem("config", &f));
@@ -119,7 +358,19 @@ fn check_service(global: &GlobalArgs, target: Target, findings: &mut Vec<Finding
         }
     };
     let what_is_checked;
-    if session.credential_source == TOKEN_SOURCE {
+    if global.auth == AuthArg::Entra {
+        what_is_checked = "Entra token";
+        if session.credential_source == TOKEN_SOURCE {
+            let text = global
+                .token
+                .as_ref()
+                .map(|t| t.expose())
+                .unwrap_or_default();
+            if !check_entra_token(text, None, TOKEN_SOURCE, findings) {
+                return;
+            }
+        }
+    } else if session.credential_source == TOKEN_SOURCE {
         what_is_checked = "token";
         let text = global
             .token

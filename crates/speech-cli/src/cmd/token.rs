@@ -1,4 +1,5 @@
-//! `speech token [--decode]`: fetch a bearer token with the key and print it, or its claims and expiry.
+//! `speech token [--decode]`: fetch a bearer token with the key (or, with `--auth entra`, from the Entra token
+//! source) and print it, or its claims and expiry.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -105,6 +106,29 @@ pub(crate) fn run(global: &GlobalArgs, args: &TokenArgs) -> Result<ExitCode, Fai
                 Failure::new(
                     Code::Input,
                     format!("the token from --token/SPEECH_TOKEN is not a JWT: {e}"),
+                )
+            })?
+        }
+        // Keyless: the token the source gives (what the client would send after aad#<resource id>#).
+        Target::Remote {
+            entra: Some(source),
+            ..
+        } => {
+            let given = source
+                .build()?
+                .get_token(speech_proto::auth::ENTRA_SCOPE)
+                .map_err(|e| {
+                    Failure::new(Code::Auth, format!("the Entra token source gave no token: {e}"))
+                        .with_hint(format!(
+                            "run the token command yourself to see what it says; with the Azure CLI, sign in with \
+                             `az login` and use --token-command \"{}\"",
+                            crate::config::AZ_TOKEN_COMMAND
+                        ))
+                })?;
+            Token::from_jwt(&given.token).map_err(|e| {
+                Failure::new(
+                    Code::Input,
+                    format!("the Entra token source gave a token that is not a JWT: {e}"),
                 )
             })?
         }

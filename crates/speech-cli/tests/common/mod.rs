@@ -19,6 +19,8 @@ const CLEARED: &[&str] = &[
     "SPEECH_REGION",
     "SPEECH_KEY",
     "SPEECH_TOKEN",
+    "SPEECH_RESOURCE_ID",
+    "SPEECH_TOKEN_COMMAND",
     "HTTP_PROXY",
     "HTTPS_PROXY",
     "ALL_PROXY",
