@@ -36,6 +36,8 @@ pub enum Service {
     Voices,
     /// Fast transcription (`/speechtotext/transcriptions:transcribe`).
     FastTranscription,
+    /// Streaming recognition: the WebSocket handshake.
+    StreamingRecognition,
 }
 
 impl fmt::Display for Service {
@@ -46,6 +48,7 @@ impl fmt::Display for Service {
             Service::Synthesis => "text-to-speech",
             Service::Voices => "voices list",
             Service::FastTranscription => "fast transcription",
+            Service::StreamingRecognition => "streaming speech-to-text (WebSocket)",
         })
     }
 }
@@ -90,6 +93,122 @@ pub enum Error {
     /// The HTTP/1.1 codec ([`crate::wire`]) failed: the peer broke the framing or went over a cap (close the
     /// connection; a new one may work), or the caller asked for something the codec cannot do.
     Wire(WireError),
+    /// Streaming recognition over WebSocket failed after the handshake: a close, a broken frame, a silent
+    /// service ([`StreamError`]).
+    Stream(StreamError),
+}
+
+/// How a streaming-recognition connection failed after its handshake (handshake statuses are
+/// [`Error::Service`] with [`Service::StreamingRecognition`]).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// A frame from the service broke the speech message framing.
+    Frame(crate::stt::stream::frame::FrameError),
+    /// The service closed the connection with this code and reason (1006: no close frame, the connection broke).
+    Closed {
+        /// The WebSocket close code.
+        code: u16,
+        /// The close reason, as sent.
+        reason: String,
+    },
+    /// The service owed an answer (the turn's start, or the phrases after the end of audio) and sent nothing
+    /// for this long.
+    ServiceSilent {
+        /// How long.
+        waited: std::time::Duration,
+    },
+}
+
+impl StreamError {
+    /// Whether a 1007 close is the service throttling (its reason says so).
+    fn is_throttling(reason: &str) -> bool {
+        let r = reason.to_ascii_lowercase();
+        r.contains("throttl")
+            || r.contains("too many requests")
+            || r.contains("toomanyrequests")
+            || r.contains("quota")
+    }
+
+    /// The class of the failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StreamError::Frame(_) | StreamError::ServiceSilent { .. } => ErrorKind::Network,
+            StreamError::Closed { code, reason } => match code {
+                1007 if Self::is_throttling(reason) => ErrorKind::Throttled,
+                1007 => ErrorKind::InvalidInput,
+                1002 | 1003 | 4000 => ErrorKind::Usage,
+                1008 => ErrorKind::Auth,
+                1013 | 4429 => ErrorKind::Throttled,
+                1011 | 1012 => ErrorKind::Service,
+                _ => ErrorKind::Network,
+            },
+        }
+    }
+
+    /// Whether a new connection may succeed (the session reconnects and replays): a broken frame, a silent
+    /// service, and the closes 1000, 1001, 1006, 1011, 1012, 1013, 4429 and a 1007 for throttling. Not 1002,
+    /// 1003, 1007 (unsupported audio, bad parameters), 1008 or 4000.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StreamError::Frame(_) | StreamError::ServiceSilent { .. } => true,
+            StreamError::Closed { code, reason } => match code {
+                1000 | 1001 | 1006 | 1011 | 1012 | 1013 | 4429 => true,
+                1007 => Self::is_throttling(reason),
+                _ => false,
+            },
+        }
+    }
+
+    fn hint(&self) -> Option<Hint> {
+        Some(match self {
+            StreamError::Frame(_) => STREAM_FRAME,
+            StreamError::ServiceSilent { .. } => STREAM_SILENT,
+            StreamError::Closed { code, reason } => match code {
+                1007 if Self::is_throttling(reason) => STREAM_THROTTLED,
+                1013 | 4429 => STREAM_THROTTLED,
+                1007 => STREAM_BAD_AUDIO,
+                1002 | 1003 | 4000 => STREAM_PROTOCOL,
+                1006 => STREAM_ABNORMAL,
+                1008 => UNAUTHORIZED,
+                1011 | 1012 => SERVER_ERROR,
+                _ => return None,
+            },
+        })
+    }
+}
+
+impl fmt::Display for StreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamError::Frame(e) => {
+                write!(f, "the speech service sent a broken WebSocket message: {e}")
+            }
+            StreamError::Closed { code, reason } if reason.is_empty() => {
+                write!(
+                    f,
+                    "the speech service closed the WebSocket connection (code {code})"
+                )
+            }
+            StreamError::Closed { code, reason } => {
+                write!(
+                    f,
+                    "the speech service closed the WebSocket connection (code {code}): {reason}"
+                )
+            }
+            StreamError::ServiceSilent { waited } => write!(
+                f,
+                "the speech service sent nothing for {:.1} s while it owed an answer",
+                waited.as_secs_f64()
+            ),
+        }
+    }
+}
+
+impl From<StreamError> for Error {
+    fn from(e: StreamError) -> Self {
+        Error::Stream(e)
+    }
 }
 
 /// A failure that produced no answer from the service.
@@ -416,6 +535,7 @@ impl fmt::Display for Error {
             }
             Error::Wire(e) => e.fmt(f),
             Error::Transport(e) => e.fmt(f),
+            Error::Stream(e) => e.fmt(f),
             Error::TokenSource { message } => {
                 write!(f, "the Microsoft Entra token source gave no token: {message}")
             }
@@ -639,6 +759,7 @@ impl Error {
             Error::Wire(_) => ErrorKind::Usage,
             Error::Transport(_) => ErrorKind::Network,
             Error::TokenSource { .. } => ErrorKind::Auth,
+            Error::Stream(e) => e.kind(),
         }
     }
 
@@ -666,6 +787,7 @@ impl Error {
             Error::TokenSource { .. } => true,
             Error::Wire(e) => e.is_peer_fault(),
             Error::Transport(e) => e.failure.can_pass(),
+            Error::Stream(e) => e.is_retryable(),
             _ => false,
         }
     }
@@ -680,6 +802,7 @@ impl Error {
                 Some(e) => e.hint(),
             },
             Error::TokenSource { .. } => Some(TOKEN_SOURCE),
+            Error::Stream(e) => e.hint(),
             _ => None,
         }
     }
@@ -751,6 +874,54 @@ const TOKEN_UNREACHABLE: Hint = Hint {
           retries with backoff",
 };
 
+const STREAM_FRAME: Hint = Hint {
+    causes: &["something between this client and the service (a proxy, a load balancer) altered the WebSocket \
+               messages, or the endpoint is not the Speech service"],
+    fix: "check that the endpoint is the resource's own; the session reconnects and replays the audio not yet \
+          recognized",
+};
+
+const STREAM_SILENT: Hint = Hint {
+    causes: &[
+        "the connection stalled (a proxy that buffers WebSocket traffic, a network drop without a close)",
+        "the service is overloaded",
+    ],
+    fix: "the session reconnects and replays the audio not yet recognized; if it keeps happening, check proxies \
+          and firewalls for WebSocket support",
+};
+
+const STREAM_THROTTLED: Hint = Hint {
+    causes: &[
+        "more concurrent real-time recognitions than the resource allows (F0: 1, S0: 100 by default)",
+        "the free (F0) tier's quota is used up",
+    ],
+    fix: "retry after a pause; lower the number of concurrent sessions, or raise the resource's limits (S0, a \
+          quota increase request)",
+};
+
+const STREAM_BAD_AUDIO: Hint = Hint {
+    causes: &[
+        "the audio is not what the RIFF header says, or not PCM the service takes (16-bit, 16 kHz mono is safest)",
+        "a parameter is invalid (an unknown custom endpoint id, an unsupported language for the path)",
+    ],
+    fix: "stream 16-bit PCM at 16 kHz mono after its RIFF header; check the language and endpoint id",
+};
+
+const STREAM_PROTOCOL: Hint = Hint {
+    causes: &["the client broke the speech WebSocket protocol (a missing Path or X-RequestId header, a reused \
+               request id): a bug in the client"],
+    fix: "report it with the close reason; retrying the same session will not help",
+};
+
+const STREAM_ABNORMAL: Hint = Hint {
+    causes: &[
+        "the network dropped the connection without a close frame",
+        "the credential was refused or expired while connecting (the SDKs report failed handshakes as 1006)",
+    ],
+    fix: "the session reconnects with a fresh token and replays the audio not yet recognized; if it keeps \
+          happening, check the key or token, and proxies and firewalls for WebSocket support",
+};
+
 const TOKEN_SOURCE: Hint = Hint {
     causes: &[
         "no one is signed in to the tool the token source asks (`az login` / `azd auth login` not run, or expired)",
@@ -797,6 +968,22 @@ const FORBIDDEN: Hint = Hint {
     fix: "send Ocp-Apim-Subscription-Key or Authorization: Bearer; check the pricing tier's quota and the \
           resource's Networking settings; fetch a new token; for Entra, assign the identity the Cognitive Services \
           Speech User role on the resource and use its custom-domain endpoint",
+};
+
+const BAD_REQUEST_STREAM: Hint = Hint {
+    causes: &[
+        "the language query parameter is missing or not a locale the service recognizes (or not on this path)",
+        "X-ConnectionId is missing or not a UUID",
+        "another query parameter is invalid",
+    ],
+    fix: "send language=<locale> (e.g. en-US) and an X-ConnectionId of 32 hex digits",
+};
+
+const NOT_FOUND_STREAM: Hint = Hint {
+    causes: &["the WebSocket path is not one the service serves (e.g. a v1 path with a typo, or /stt/ on a \
+               regional host that does not take it)"],
+    fix: "use /speech/universal/v2 or /speech/recognition/{interactive|conversation|dictation}/cognitiveservices/v1 \
+          on <region>.stt.speech.microsoft.com, with /stt in front on a custom domain",
 };
 
 const BAD_REQUEST_RECOGNITION: Hint = Hint {
@@ -927,6 +1114,8 @@ fn hint_for(service: Service, status: StatusCode) -> Option<Hint> {
         (400, Service::Recognition) => BAD_REQUEST_RECOGNITION,
         (400, Service::Synthesis) => BAD_REQUEST_SYNTHESIS,
         (400, Service::Token) => BAD_REQUEST_TOKEN,
+        (400, Service::StreamingRecognition) => BAD_REQUEST_STREAM,
+        (404, Service::StreamingRecognition) => NOT_FOUND_STREAM,
         (400, _) => BAD_REQUEST,
         (401, Service::Token) => UNAUTHORIZED_TOKEN_SERVICE,
         (401, _) => UNAUTHORIZED,

@@ -97,7 +97,7 @@ pub use call::retry;
 pub use endpoint::{Endpoint, HostFamily, HostKind};
 pub use error::{
     parse_error_response, Error, ErrorKind, Hint, Misuse, NoAnswer, RetryAfter, Service,
-    ServiceError, TransportFailure,
+    ServiceError, StreamError, TransportFailure,
 };
 /// Short-audio recognition (the module's home is [`stt::short`]; this path stays for existing code).
 pub use stt::short as recognize;

@@ -3,12 +3,13 @@
 //! whole file in one request, with speakers and word timings); and [`transcript`], a whole recording's timed
 //! transcript, which both fill, with its subtitles.
 //!
-//! Each speech-to-text service gets its own module here (streaming recognition comes next), so that their
+//! [`stream`] is streaming recognition over WebSocket. Each speech-to-text service gets its own module here, so that their
 //! requests, parsers and limits live together.
 
 pub mod fast;
 pub mod segmented;
 pub mod short;
+pub mod stream;
 pub mod transcript;
 
 pub use fast::FastTranscriptionOptions;
