@@ -222,8 +222,59 @@ def chunked_decoder_seeds():
     put_body([0, 1, 250], "")
 
 
+def stream_seeds():
+    # speech_proto::__fuzz::stream_frame: byte 0 bit 0 = binary; speech_proto::__fuzz::stream_service_json: byte 0
+    # picks the path (turn.start, startDetected, hypothesis, fragment, phrase, endDetected, turn.end, other).
+    rid = "9C1F0000000000000000000000000000"
+    def text(headers, body=""):
+        return b"\0" + ("".join("%s\r\n" % h for h in headers) + "\r\n" + body).encode()
+    def binary(headers, payload=b"", length=None):
+        block = "".join("%s\r\n" % h for h in headers).encode()
+        n = len(block) if length is None else length
+        return b"\1" + struct.pack(">H", n) + block + payload
+    put("stream_frame", text(["X-RequestId:" + rid, "Content-Type:application/json; charset=utf-8", "Path:turn.start"],
+                             '{"context":{"serviceTag":"7B33613B91714B32817815DC89633AFA"}}'))
+    put("stream_frame", text(["X-RequestId:" + rid, "Path:speech.hypothesis"], '{"Text":"pre\u00e7o","Offset":0,"Duration":23600000}'))
+    put("stream_frame", text(["Path: speech.phrase", "X-RequestId: " + rid],
+                             '{"RecognitionStatus":"Success","DisplayText":"Hi.","Offset":"100","Duration":"200"}'))
+    put("stream_frame", text(["Path:turn.end", "X-RequestId:" + rid], "{}"))
+    put("stream_frame", text(["Path: speech.config", "X-RequestId: " + rid, "X-Timestamp: 2026-07-13T10:00:00.000Z",
+                              "Content-Type: application/json"], '{"context":{}}\r\n\r\n{"a":1}'))
+    put("stream_frame", b"\0Path: x\r\nno separator")
+    put("stream_frame", b"\0Path: turn.start\r\n\xff\xfe\r\n\r\n")
+    put("stream_frame", b"\0" + ("Path: x\r\nX-Pad: " + "a" * 9000 + "\r\n\r\n").encode())
+    put("stream_frame", b"\0X-RequestId: 1\r\n\r\n{}")
+    put("stream_frame", binary(["Path: audio", "X-RequestId: " + rid, "X-Timestamp: 2026-07-13T10:00:00.000Z",
+                                "Content-Type: audio/x-wav"], b"RIFF\0\0\0\0WAVEfmt "))
+    put("stream_frame", binary(["Path: audio", "X-RequestId: " + rid], b""))
+    put("stream_frame", binary(["Path: audio"], b"\0\1", length=300))
+    put("stream_frame", b"\1\x00")
+    put("stream_frame", b"\1\xff\xff")
+    put("stream_frame", binary(["Path: audio", "X-Bin: \u00e9"], b""))
+
+    def svc(i, body):
+        put("stream_service_json", bytes([i]) + body.encode())
+    svc(0, '{"context":{"serviceTag":"7B33"}}')
+    svc(0, "")
+    svc(1, '{"Offset":7300000}')
+    svc(1, '{"Offset":"soon"}')
+    svc(2, '{"Text":"my voice is","Offset":7300000,"Duration":9600000,"Id":"x","PrimaryLanguage":{"Language":"en-US"}}')
+    svc(3, '{"Text":"a"}')
+    svc(4, '{"RecognitionStatus":"Success","DisplayText":"My voice is my passport.","Offset":7300000,"Duration":32100000}')
+    svc(4, '{"Id":"c5b1","RecognitionStatus":"Success","Offset":16600000,"Duration":130700000,"DisplayText":"Yes.",'
+           '"SNR":7.1,"NBest":[{"Confidence":0.75,"Lexical":"yes","ITN":"yes","MaskedITN":"yes","Display":"Yes.",'
+           '"Words":[{"Word":"yes","Offset":16600000,"Duration":5700000}]}]}')
+    svc(4, '{"RecognitionStatus":"InitialSilenceTimeout","Offset":0,"Duration":150000000}')
+    svc(4, '{"RecognitionStatus":"TooManyRequests"}')
+    svc(4, '{"RecognitionStatus":3,"Offset":-1}')
+    svc(5, "")
+    svc(5, '{"Offset":0}')
+    svc(6, "{}")
+    svc(7, "not json")
+
+
 if __name__ == "__main__":
     wav_seeds(); rec_seeds(); voices_seeds(); error_seeds(); token_seeds()
-    response_head_seeds(); chunked_decoder_seeds()
+    response_head_seeds(); chunked_decoder_seeds(); stream_seeds()
     for t in sorted(os.listdir(ROOT)):
         print(t, len(os.listdir(os.path.join(ROOT, t))))

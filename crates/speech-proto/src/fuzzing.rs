@@ -235,3 +235,109 @@ fn decode_in_pieces(
         Err(_) => (result, Vec::new(), 0, done, trailers),
     }
 }
+
+/// A streaming session with an open connection whose first turn has begun (its header sent), and that turn's
+/// `X-RequestId`, for feeding service messages.
+fn open_stream_session() -> (crate::stt::stream::StreamSession, std::time::Instant, String) {
+    use crate::stt::stream::frame::{decode_text, Timestamp};
+    use crate::stt::stream::{Action, StreamRequest, StreamSession, StreamSettings};
+    let now = std::time::Instant::now();
+    let endpoint = crate::Endpoint::base_url("http://127.0.0.1:5000").expect("a loopback URL");
+    let mut s = StreamSession::new(endpoint, StreamRequest::new("en-US"), StreamSettings::default(), 7)
+        .expect("a valid request");
+    s.push_audio(&[1; 9600]);
+    let _ = s.poll_action(now, Timestamp(0));
+    s.handle_connected(now, Timestamp(0));
+    let mut turn = String::new();
+    while let Some(a) = s.poll_action(now, Timestamp(0)) {
+        if let Action::SendText(t) = a {
+            if let Ok(m) = decode_text(t.as_bytes()) {
+                turn = m.request_id().unwrap_or_default().to_owned();
+            }
+        }
+    }
+    (s, now, turn)
+}
+
+fn drain_stream_session(s: &mut crate::stt::stream::StreamSession, now: std::time::Instant) {
+    while let Some(e) = s.poll_event() {
+        let _ = format!("{e:?}");
+    }
+    let mut n = 0;
+    while s.poll_action(now, crate::stt::stream::frame::Timestamp(0)).is_some() && n < 10_000 {
+        n += 1;
+    }
+    let _ = (s.poll_timeout(), s.free_capacity(), s.is_ended());
+}
+
+/// The speech WebSocket message codec. Byte 0 bit 0 picks a text or a binary frame; the rest is the frame. A
+/// frame that decodes must end with its body, and re-encoded (text: as the service writes it; binary: as a
+/// client does) it must decode to the same path, request id and body. Then the frame goes to a streaming
+/// session with an open connection, as if the service had sent it.
+pub fn stream_frame(data: &[u8]) {
+    use crate::stt::stream::frame::{decode_binary, decode_text, encode_binary, encode_service_text, Timestamp};
+    let (ctl, frame) = data.split_first().map_or((0, data), |(c, r)| (*c, r));
+    let binary = ctl & 1 == 1;
+    let decoded = if binary {
+        decode_binary(frame)
+    } else {
+        decode_text(frame)
+    };
+    match decoded {
+        Ok(m) => {
+            assert!(frame.ends_with(&m.body), "the body is the frame's tail");
+            let path = m.path().unwrap_or_default();
+            let id = m.request_id().unwrap_or("none");
+            let plain = |s: &str| !s.contains(['\r', '\n']) && !s.contains(':');
+            if plain(path) && plain(id) {
+                let again = if binary {
+                    decode_binary(&encode_binary(path, id, Timestamp(0), m.content_type(), &[], &m.body))
+                } else {
+                    let body = String::from_utf8_lossy(&m.body);
+                    decode_text(encode_service_text(path, id, &body).as_bytes())
+                };
+                let again = again.expect("a re-encoded message decodes");
+                assert_eq!(again.path(), Some(path));
+                assert_eq!(again.body, m.body);
+            }
+        }
+        Err(e) => {
+            let _ = (e.to_string(), e.close_reason(), e.close_code());
+        }
+    }
+    let (mut s, now, _) = open_stream_session();
+    if binary {
+        s.handle_binary(now, frame, 0.5);
+    } else {
+        s.handle_text(now, frame, 0.5);
+    }
+    drain_stream_session(&mut s, now);
+}
+
+/// The service messages' bodies: byte 0 picks the path (turn.start, speech.startDetected, speech.hypothesis,
+/// speech.fragment, speech.phrase, speech.endDetected, turn.end, another), the rest is the body. The message is
+/// parsed, then sent to a streaming session for its current turn, twice.
+pub fn stream_service_json(data: &[u8]) {
+    use crate::stt::stream::frame::{decode_text, encode_service_text};
+    const PATHS: [&str; 8] = [
+        "turn.start",
+        "speech.startDetected",
+        "speech.hypothesis",
+        "speech.fragment",
+        "speech.phrase",
+        "speech.endDetected",
+        "turn.end",
+        "speech.keyword",
+    ];
+    let (ctl, body) = data.split_first().map_or((0, data), |(c, r)| (*c, r));
+    let path = PATHS[usize::from(ctl) % PATHS.len()];
+    let body = String::from_utf8_lossy(body);
+    let (mut s, now, turn) = open_stream_session();
+    let text = encode_service_text(path, &turn, &body);
+    if let Ok(m) = decode_text(text.as_bytes()) {
+        let _ = format!("{:?}", crate::stt::stream::service::parse_service_message(&m));
+    }
+    s.handle_text(now, text.as_bytes(), 0.5);
+    s.handle_text(now, text.as_bytes(), 0.5);
+    drain_stream_session(&mut s, now);
+}

@@ -70,3 +70,13 @@ fn response_head() {
 fn chunked_decoder() {
     replay("chunked_decoder", speech_proto::__fuzz::chunked_decoder);
 }
+
+#[test]
+fn stream_frame() {
+    replay("stream_frame", speech_proto::__fuzz::stream_frame);
+}
+
+#[test]
+fn stream_service_json() {
+    replay("stream_service_json", speech_proto::__fuzz::stream_service_json);
+}
