@@ -217,6 +217,25 @@ impl<V: Vad> Segmenter<V> {
         self.ready.pop_front()
     }
 
+    /// The segment being built — speech has started and no pause long enough to end it has come yet — as it
+    /// stands: where it starts (in samples) and its samples so far. For live partial results.
+    pub fn in_progress(&self) -> Option<Segment> {
+        let building = self.current.as_ref()?;
+        Some(Segment {
+            start: building.first_frame * FRAME as u64,
+            samples: building
+                .frames
+                .iter()
+                .flat_map(|(_, f)| f.iter().copied())
+                .collect(),
+        })
+    }
+
+    /// Samples classified so far (whole frames).
+    pub fn samples_seen(&self) -> u64 {
+        self.next_frame * FRAME as u64
+    }
+
     /// Ends the audio: the last (partial) frame is classified and the segment being built is finished.
     /// Returns every segment not yet popped.
     pub fn finish(&mut self) -> Vec<Segment> {

@@ -78,6 +78,7 @@ mod faults;
 mod log;
 mod pron;
 mod server;
+mod stream;
 mod stt;
 mod tls;
 mod token;

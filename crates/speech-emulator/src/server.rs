@@ -160,6 +160,8 @@ pub struct EmulatorBuilder {
     fast_transcription: bool,
     max_fast_body_bytes: u64,
     entra_token_lifetime: Duration,
+    stream_lifetime: Duration,
+    stream_idle_timeout: Duration,
     latency: Duration,
     quota: Option<(u32, Duration)>,
     max_concurrency: Option<usize>,
@@ -186,6 +188,8 @@ impl Default for EmulatorBuilder {
             fast_transcription: true,
             max_fast_body_bytes: 300 * 1024 * 1024,
             entra_token_lifetime: Duration::from_secs(60 * 60),
+            stream_lifetime: Duration::from_secs(10 * 60),
+            stream_idle_timeout: Duration::from_secs(180),
             latency: Duration::ZERO,
             quota: None,
             max_concurrency: None,
@@ -304,6 +308,20 @@ impl EmulatorBuilder {
     /// [`EmulatorHandle::entra_token`]); default one hour, as Entra's. Whole seconds, at least 1.
     pub fn entra_token_lifetime(mut self, lifetime: Duration) -> Self {
         self.entra_token_lifetime = lifetime;
+        self
+    }
+
+    /// How long a streaming-recognition WebSocket connection lives before the emulator closes it (code 1000,
+    /// "Connection lifetime exceeded."), whatever is going on; default 10 minutes, as the service's.
+    pub fn stream_connection_lifetime(mut self, lifetime: Duration) -> Self {
+        self.stream_lifetime = lifetime;
+        self
+    }
+
+    /// How long a streaming-recognition connection may go without a message from the client before the emulator
+    /// closes it (code 1000, "Idle timeout."); default 180 s, the legacy service's.
+    pub fn stream_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.stream_idle_timeout = timeout;
         self
     }
 
@@ -471,6 +489,8 @@ impl EmulatorBuilder {
             fast_transcription: self.fast_transcription,
             max_fast_body_bytes: self.max_fast_body_bytes,
             entra_token_lifetime: self.entra_token_lifetime,
+            stream_lifetime: self.stream_lifetime,
+            stream_idle_timeout: self.stream_idle_timeout,
             shutdown: shutdown_rx.clone(),
         });
         let router = router(state.clone());
@@ -507,6 +527,8 @@ pub(crate) struct AppState {
     pub(crate) fast_transcription: bool,
     pub(crate) max_fast_body_bytes: u64,
     pub(crate) entra_token_lifetime: Duration,
+    pub(crate) stream_lifetime: Duration,
+    pub(crate) stream_idle_timeout: Duration,
     pub(crate) shutdown: watch::Receiver<bool>,
 }
 
@@ -665,12 +687,14 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/sts/v1.0/issuetoken", post(token::issue))
         .route(
             "/speech/recognition/{mode}/cognitiveservices/v1",
-            post(stt::recognize),
+            post(stt::recognize).get(crate::stream::handshake),
         )
         .route(
             "/stt/speech/recognition/{mode}/cognitiveservices/v1",
-            post(stt::recognize),
+            post(stt::recognize).get(crate::stream::handshake),
         )
+        .route("/speech/universal/v2", get(crate::stream::handshake))
+        .route("/stt/speech/universal/v2", get(crate::stream::handshake))
         .route("/entra-test/token", post(crate::entra::token))
         .route(
             "/speechtotext/transcriptions:transcribe",
@@ -912,7 +936,8 @@ async fn drive<I>(
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
-        .serve_connection(TokioIo::new(io), service);
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
     tokio::pin!(connection);
     let mut draining = *shutdown.borrow();
     if draining {

@@ -238,13 +238,22 @@ fn decode_in_pieces(
 
 /// A streaming session with an open connection whose first turn has begun (its header sent), and that turn's
 /// `X-RequestId`, for feeding service messages.
-fn open_stream_session() -> (crate::stt::stream::StreamSession, std::time::Instant, String) {
+fn open_stream_session() -> (
+    crate::stt::stream::StreamSession,
+    std::time::Instant,
+    String,
+) {
     use crate::stt::stream::frame::{decode_text, Timestamp};
     use crate::stt::stream::{Action, StreamRequest, StreamSession, StreamSettings};
     let now = std::time::Instant::now();
     let endpoint = crate::Endpoint::base_url("http://127.0.0.1:5000").expect("a loopback URL");
-    let mut s = StreamSession::new(endpoint, StreamRequest::new("en-US"), StreamSettings::default(), 7)
-        .expect("a valid request");
+    let mut s = StreamSession::new(
+        endpoint,
+        StreamRequest::new("en-US"),
+        StreamSettings::default(),
+        7,
+    )
+    .expect("a valid request");
     s.push_audio(&[1; 9600]);
     let _ = s.poll_action(now, Timestamp(0));
     s.handle_connected(now, Timestamp(0));
@@ -264,7 +273,11 @@ fn drain_stream_session(s: &mut crate::stt::stream::StreamSession, now: std::tim
         let _ = format!("{e:?}");
     }
     let mut n = 0;
-    while s.poll_action(now, crate::stt::stream::frame::Timestamp(0)).is_some() && n < 10_000 {
+    while s
+        .poll_action(now, crate::stt::stream::frame::Timestamp(0))
+        .is_some()
+        && n < 10_000
+    {
         n += 1;
     }
     let _ = (s.poll_timeout(), s.free_capacity(), s.is_ended());
@@ -275,7 +288,9 @@ fn drain_stream_session(s: &mut crate::stt::stream::StreamSession, now: std::tim
 /// client does) it must decode to the same path, request id and body. Then the frame goes to a streaming
 /// session with an open connection, as if the service had sent it.
 pub fn stream_frame(data: &[u8]) {
-    use crate::stt::stream::frame::{decode_binary, decode_text, encode_binary, encode_service_text, Timestamp};
+    use crate::stt::stream::frame::{
+        decode_binary, decode_text, encode_binary, encode_service_text, Timestamp,
+    };
     let (ctl, frame) = data.split_first().map_or((0, data), |(c, r)| (*c, r));
     let binary = ctl & 1 == 1;
     let decoded = if binary {
@@ -291,7 +306,14 @@ pub fn stream_frame(data: &[u8]) {
             let plain = |s: &str| !s.contains(['\r', '\n']) && !s.contains(':');
             if plain(path) && plain(id) {
                 let again = if binary {
-                    decode_binary(&encode_binary(path, id, Timestamp(0), m.content_type(), &[], &m.body))
+                    decode_binary(&encode_binary(
+                        path,
+                        id,
+                        Timestamp(0),
+                        m.content_type(),
+                        &[],
+                        &m.body,
+                    ))
                 } else {
                     let body = String::from_utf8_lossy(&m.body);
                     decode_text(encode_service_text(path, id, &body).as_bytes())
@@ -335,7 +357,10 @@ pub fn stream_service_json(data: &[u8]) {
     let (mut s, now, turn) = open_stream_session();
     let text = encode_service_text(path, &turn, &body);
     if let Ok(m) = decode_text(text.as_bytes()) {
-        let _ = format!("{:?}", crate::stt::stream::service::parse_service_message(&m));
+        let _ = format!(
+            "{:?}",
+            crate::stt::stream::service::parse_service_message(&m)
+        );
     }
     s.handle_text(now, text.as_bytes(), 0.5);
     s.handle_text(now, text.as_bytes(), 0.5);

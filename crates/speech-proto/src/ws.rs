@@ -1,6 +1,6 @@
 //! The WebSocket opening handshake request, for callers who bring their own WebSocket library.
 //!
-//! Only the request head is built here (RFC 6455 §4.1): `GET` on the speech host's WebSocket path with
+//! Only the request head is built here (RFC 6455 §4.1): `GET` on the speech host's WebSocket path with `Host`,
 //! `Connection: Upgrade`, `Upgrade: websocket`, `Sec-WebSocket-Version: 13`, the caller's `Sec-WebSocket-Key`
 //! (base64 of 16 random bytes: the core has no randomness) and `X-ConnectionId`. Add the auth header like on any
 //! other request, with [`Auth::authorize`](crate::auth::Auth::authorize) (the host-family check applies to `wss://`
@@ -94,7 +94,19 @@ pub fn websocket_handshake(
     let mut req = Request::new(());
     *req.method_mut() = Method::GET;
     *req.uri_mut() = endpoint.websocket_uri(host, path, query)?;
+    let authority = req
+        .uri()
+        .authority()
+        .map(|a| HeaderValue::from_str(a.as_str()))
+        .transpose()
+        .map_err(|_| Misuse::InvalidValue {
+            name: "host",
+            reason: "the endpoint's host cannot go in a Host header".to_owned(),
+        })?;
     let h = req.headers_mut();
+    if let Some(authority) = authority {
+        h.insert(http::header::HOST, authority);
+    }
     h.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
     h.insert(UPGRADE, HeaderValue::from_static("websocket"));
     h.insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
@@ -132,7 +144,8 @@ mod tests {
         assert_eq!(h["sec-websocket-version"], "13");
         assert_eq!(h["sec-websocket-key"], KEY);
         assert_eq!(h["x-connectionid"], "abc");
-        assert_eq!(h.len(), 5);
+        assert_eq!(h["host"], "chinaeast2.tts.speech.azure.cn");
+        assert_eq!(h.len(), 6);
     }
 
     #[test]

@@ -78,5 +78,8 @@ fn stream_frame() {
 
 #[test]
 fn stream_service_json() {
-    replay("stream_service_json", speech_proto::__fuzz::stream_service_json);
+    replay(
+        "stream_service_json",
+        speech_proto::__fuzz::stream_service_json,
+    );
 }

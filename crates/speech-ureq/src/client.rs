@@ -59,10 +59,14 @@ pub(crate) struct Inner {
     pub(crate) endpoint: Endpoint,
     credential: Credential,
     token_config: TokenConfig,
-    auth: SharedAuth,
+    pub(crate) auth: SharedAuth,
     pub(crate) retry: RetryPolicy,
     check_audio: bool,
     pub(crate) clock: Clock,
+    /// TLS for streaming connections (the same roots as the REST calls).
+    pub(crate) ws_tls: Arc<rustls::ClientConfig>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) read_timeout: Duration,
 }
 
 /// Settings for a [`Client`]; start with [`Client::builder`].
@@ -307,6 +311,7 @@ impl ClientBuilder {
             Auth::for_fast_transcription(&endpoint, &self.credential, self.token_config)?,
             self.entra.clone(),
         );
+        let ws_tls = websocket_tls(&self.root_certs_pem)?;
         let clock = Clock::new(
             self.clock.unwrap_or_else(|| Arc::new(Instant::now)),
             self.sleep.unwrap_or_else(|| Arc::new(std::thread::sleep)),
@@ -323,9 +328,36 @@ impl ClientBuilder {
                 retry: self.retry,
                 check_audio: self.check_audio,
                 clock,
+                ws_tls,
+                connect_timeout: self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+                read_timeout: self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT),
             }),
         })
     }
+}
+
+/// The rustls configuration of streaming connections: Mozilla's roots (webpki-roots) and the extra roots given.
+fn websocket_tls(pems: &[String]) -> Result<Arc<rustls::ClientConfig>, Error> {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for pem in pems {
+        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            let cert = cert.map_err(|e| Error::Config(format!("root certificate PEM: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| Error::Config(format!("root certificate: {e}")))?;
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| Error::Config(format!("TLS: {e}")))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(Arc::new(config))
 }
 
 impl Client {
@@ -530,7 +562,7 @@ impl Client {
 
     /// Perform one token request through the core's call machine: the answer (any status, capped body), or why
     /// there was none.
-    fn fetch_token(&self, request: Request<()>) -> FetchOutcome {
+    pub(crate) fn fetch_token(&self, request: Request<()>) -> FetchOutcome {
         let uri = request.uri().clone();
         let call = Call::token_fetch(request);
         self.drive(

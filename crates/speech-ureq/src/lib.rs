@@ -87,6 +87,7 @@ mod clock;
 mod entra;
 mod error;
 mod fast;
+mod stream;
 mod transcribe;
 
 pub use speech_audio;
@@ -103,6 +104,7 @@ pub use entra::{EntraAccessToken, EntraTokenSource, TokenCommand};
 pub use error::{Error, ErrorKind};
 pub use speech_proto::retry::RetryPolicy;
 pub use speech_proto::AuthMode;
+pub use stream::{AudioWriter, Events};
 
 /// The workspace README's Rust example, compiled as a doctest so that it keeps compiling.
 #[cfg(doctest)]

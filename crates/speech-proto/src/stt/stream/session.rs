@@ -223,6 +223,8 @@ pub enum ConnectFailure {
     },
     /// No answer: the connection could not be made or broke.
     Transport(NoAnswer),
+    /// No credential to connect with (the token could not be fetched): retried when the error says so.
+    Credential(Error),
 }
 
 fn ticks(d: u64) -> Duration {
@@ -679,8 +681,9 @@ impl StreamSession {
     }
 
     /// The handshake failed. A 401/403 asks once for a fresh credential ([`Action::RefreshCredential`]) and
-    /// tries again; 400 and 404 end the session (the request cannot succeed); 408, 429 and 5xx, and no answer,
-    /// retry with backoff.
+    /// tries again; 400 and 404 end the session (the request cannot succeed); 408, 429 and 5xx, and no answer
+    /// that another attempt may change (refused, broken, timed out), retry with backoff; a TLS or DNS failure
+    /// ends it.
     pub fn handle_connect_failed(&mut self, now: Instant, failure: ConnectFailure, jitter: f64) {
         if !matches!(self.conn, Conn::Connecting) {
             return;
@@ -703,7 +706,12 @@ impl StreamSession {
                     _ => self.end(EndReason::Error(error)),
                 }
             }
+            ConnectFailure::Transport(e) if !e.failure.can_pass() => {
+                self.end(EndReason::Error(Error::Transport(e)))
+            }
             ConnectFailure::Transport(e) => self.lost(now, Error::Transport(e), jitter),
+            ConnectFailure::Credential(e) if e.is_retryable() => self.lost(now, e, jitter),
+            ConnectFailure::Credential(e) => self.end(EndReason::Error(e)),
         }
     }
 

@@ -1,0 +1,769 @@
+//! Streaming recognition over WebSocket, written from the protocol description (spec part B) alone.
+//!
+//! Paths: `/speech/universal/v2` and `/speech/recognition/{interactive,conversation,dictation}/cognitiveservices/v1`,
+//! each also under `/stt` (custom domains).
+//!
+//! **Handshake** (B.1–B.3): the credential as on the REST endpoints (`Ocp-Apim-Subscription-Key`, an STS bearer,
+//! an Entra bearer), then `X-ConnectionId` (header, or the `X-ConnectionId`/`connectionId` query the JavaScript SDK
+//! mirrors it in): 32 hex digits, dashes allowed, else `400`; `language` (required on v1 paths, optional on v2
+//! where `speech.context` may carry it): a locale the engine speaks, else `400`. The `USP` subprotocol is agreed
+//! when asked for.
+//!
+//! **Messages** (B.4–B.5), checked strictly: text frames need the blank line after their headers (else close 1007
+//! "Text message contains no header separator."), `Path` (1002 "Missing/Empty header. Path"), and an `X-RequestId`
+//! of 32 hex digits without dashes (1002), except `speech.config`, which may come without one; a request id whose
+//! turn has ended may not come back (1002 "Invalid request. Reuse of request identifiers is not allowed.").
+//! Binary frames need a header length that fits (1007 "Binary message has invalid header size prefix."), ASCII
+//! headers (1007), `Path: audio` and the turn's request id. A turn's first audio is a RIFF header of 16-bit PCM at
+//! 16 kHz mono (1007 "Unsupported audio format." otherwise); an empty audio message ends the turn's audio.
+//! `speech.context` must be a JSON object (1007 "Could not deserialize speech context"). Unknown paths are ignored.
+//!
+//! **Answers** (B.6–B.8), per turn: `turn.start`; `speech.startDetected` when the voice-activity detector hears
+//! speech; `speech.hypothesis` from the real engine on the growing utterance, about every 0.7 s of new audio;
+//! `speech.phrase` at each end of utterance (a pause of 500 ms); with no speech in the first
+//! `InitialSilenceTimeout` of audio, a phrase with that status; at the end of audio, the last phrases,
+//! `speech.endDetected` and `turn.end`. Interactive mode ends the turn after its first phrase. Offsets are from the
+//! start of the turn's audio, in 100-ns ticks. The connection stays open for further turns.
+//!
+//! **Lifetime**: the connection is closed (1000) after the configured lifetime (10 minutes by default) and after
+//! the idle timeout (180 s without a message).
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use serde_json::{json, Value};
+use speech_audio::segment::{Segment, Segmenter};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::engine::{RecognitionInput, Transcript};
+use crate::server::AppState;
+use crate::stt::query_pairs;
+use crate::text::Profanity;
+
+const RATE: u32 = 16_000;
+/// New audio in the open utterance after which a fresh hypothesis is computed.
+const HYPOTHESIS_EVERY: usize = RATE as usize * 7 / 10;
+/// The largest message taken (1 MiB).
+pub(crate) const MAX_MESSAGE: usize = 1 << 20;
+/// The largest header block of a binary message.
+const MAX_HEADER_BLOCK: usize = 8192;
+
+/// The recognition mode of a connection or turn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Interactive,
+    Conversation,
+    Dictation,
+}
+
+impl Mode {
+    fn from_path(path: &str) -> Option<Option<Mode>> {
+        let path = path.strip_prefix("/stt").unwrap_or(path);
+        match path {
+            "/speech/universal/v2" => Some(None),
+            "/speech/recognition/interactive/cognitiveservices/v1" => Some(Some(Mode::Interactive)),
+            "/speech/recognition/conversation/cognitiveservices/v1" => {
+                Some(Some(Mode::Conversation))
+            }
+            "/speech/recognition/dictation/cognitiveservices/v1" => Some(Some(Mode::Dictation)),
+            _ => None,
+        }
+    }
+
+    fn from_context(name: &str) -> Mode {
+        match name.to_ascii_lowercase().as_str() {
+            "interactive" => Mode::Interactive,
+            "dictation" => Mode::Dictation,
+            _ => Mode::Conversation,
+        }
+    }
+}
+
+fn bad_request(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, message.to_owned()).into_response()
+}
+
+/// What the handshake settled.
+#[derive(Clone, Debug)]
+struct Params {
+    mode: Option<Mode>,
+    language: Option<String>,
+    detailed: bool,
+    profanity: Profanity,
+}
+
+fn profanity(name: &str) -> Option<Profanity> {
+    match name.to_ascii_lowercase().as_str() {
+        "masked" => Some(Profanity::Masked),
+        "removed" => Some(Profanity::Removed),
+        "raw" => Some(Profanity::Raw),
+        _ => None,
+    }
+}
+
+fn hex_id(id: &str, dashes: bool) -> bool {
+    let digits: String = if dashes {
+        id.chars().filter(|c| *c != '-').collect()
+    } else {
+        id.to_owned()
+    };
+    digits.len() == 32 && digits.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The WebSocket endpoints: the handshake's checks, then the connection.
+pub(crate) async fn handshake(
+    State(state): State<Arc<AppState>>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    request: Request,
+) -> Response {
+    let (parts, _) = request.into_parts();
+    let Some(mode) = Mode::from_path(parts.uri.path()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if let Err(denied) = state.auth.check_speech(&parts.headers) {
+        return denied.into_response();
+    }
+    let query = query_pairs(parts.uri.query().unwrap_or_default());
+    let q = |name: &str| {
+        query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let connection_id = parts
+        .headers
+        .get("x-connectionid")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| q("x-connectionid"))
+        .or_else(|| q("connectionid"));
+    match connection_id {
+        Some(id) if hex_id(&id, true) => {}
+        Some(_) => {
+            return bad_request("Invalid X-ConnectionId: a UUID (32 hex digits) is expected.")
+        }
+        None => return bad_request("Missing X-ConnectionId."),
+    }
+    let language = q("language").filter(|l| !l.trim().is_empty());
+    match &language {
+        Some(l) if !state.recognizer.speaks(l) => {
+            return bad_request("Unsupported language.");
+        }
+        None if mode.is_some() => return bad_request("Missing language."),
+        _ => {}
+    }
+    let detailed = match q("format")
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("simple") => false,
+        Some("detailed") => true,
+        Some(_) => return bad_request("Invalid format: simple or detailed is expected."),
+    };
+    let profanity = match q("profanity") {
+        None => Profanity::Masked,
+        Some(p) => match profanity(&p) {
+            Some(p) => p,
+            None => return bad_request("Invalid profanity: masked, removed or raw is expected."),
+        },
+    };
+    let Ok(ws) = ws else {
+        return (
+            StatusCode::UPGRADE_REQUIRED,
+            "A WebSocket upgrade is expected.",
+        )
+            .into_response();
+    };
+    let params = Params {
+        mode,
+        language,
+        detailed,
+        profanity,
+    };
+    ws.protocols(["USP"])
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| async move {
+            Connection::new(state, params).run(socket).await;
+        })
+}
+
+/// A message that breaks the protocol: the connection is closed with this code and reason.
+#[derive(Debug)]
+struct Violation(u16, &'static str);
+
+/// A client message, strictly parsed.
+#[derive(Debug)]
+struct ClientMessage {
+    path: String,
+    request_id: Option<String>,
+    content_type: Option<String>,
+    body: Vec<u8>,
+}
+
+fn header_lines(block: &str) -> Result<Vec<(String, String)>, Violation> {
+    let mut headers = Vec::new();
+    for line in block.split("\r\n").filter(|l| !l.is_empty()) {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(Violation(1007, "Message contains a malformed header line."));
+        };
+        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+    }
+    Ok(headers)
+}
+
+fn client_message(
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+) -> Result<ClientMessage, Violation> {
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let path = get("path")
+        .filter(|p| !p.is_empty())
+        .ok_or(Violation(1002, "Missing/Empty header. Path"))?;
+    let request_id = get("x-requestid").filter(|p| !p.is_empty());
+    if let Some(id) = &request_id {
+        if !hex_id(id, false) {
+            return Err(Violation(
+                1002,
+                "Invalid request. X-RequestId header not specified in no-dash UUID format.",
+            ));
+        }
+    } else if !path.eq_ignore_ascii_case("speech.config") {
+        return Err(Violation(1002, "Missing/Empty header. X-RequestId"));
+    }
+    Ok(ClientMessage {
+        path,
+        request_id,
+        content_type: get("content-type"),
+        body,
+    })
+}
+
+fn parse_text(text: &str) -> Result<ClientMessage, Violation> {
+    if text.is_empty() {
+        return Err(Violation(1007, "Text message contains no data."));
+    }
+    let Some((block, body)) = text.split_once("\r\n\r\n") else {
+        return Err(Violation(
+            1007,
+            "Text message contains no header separator.",
+        ));
+    };
+    client_message(header_lines(block)?, body.as_bytes().to_vec())
+}
+
+fn parse_binary(data: &[u8]) -> Result<ClientMessage, Violation> {
+    let Some((prefix, rest)) = data.split_first_chunk::<2>() else {
+        return Err(Violation(
+            1007,
+            "Binary message has invalid header size prefix.",
+        ));
+    };
+    let len = usize::from(u16::from_be_bytes(*prefix));
+    if len > rest.len() || len > MAX_HEADER_BLOCK {
+        return Err(Violation(
+            1007,
+            "Binary message has invalid header size prefix.",
+        ));
+    }
+    let (block, payload) = rest.split_at(len);
+    if !block.is_ascii() {
+        return Err(Violation(
+            1007,
+            "Binary message headers decoding into UTF-8 failed.",
+        ));
+    }
+    let block = std::str::from_utf8(block)
+        .map_err(|_| Violation(1007, "Binary message headers decoding into UTF-8 failed."))?;
+    client_message(header_lines(block)?, payload.to_vec())
+}
+
+/// The PCM a RIFF header declares: `(sample rate, channels, bits, offset of the data)`; `None` when it is not
+/// a PCM WAV header.
+fn riff_pcm(data: &[u8]) -> Option<(u32, u16, u16, usize)> {
+    if data.len() < 12 || &data[0..4] != b"RIFF" || &data[8..12] != b"WAVE" {
+        return None;
+    }
+    let mut at = 12;
+    let mut fmt = None;
+    while at + 8 <= data.len() {
+        let id = &data[at..at + 4];
+        let size = u32::from_le_bytes(data[at + 4..at + 8].try_into().ok()?) as usize;
+        let body = at + 8;
+        if id == b"fmt " && body + 16 <= data.len() {
+            let tag = u16::from_le_bytes([data[body], data[body + 1]]);
+            let channels = u16::from_le_bytes([data[body + 2], data[body + 3]]);
+            let rate = u32::from_le_bytes(data[body + 4..body + 8].try_into().ok()?);
+            let bits = u16::from_le_bytes([data[body + 14], data[body + 15]]);
+            if tag != 1 && tag != 0xFFFE {
+                return None;
+            }
+            fmt = Some((rate, channels, bits));
+        }
+        if id == b"data" {
+            let (rate, channels, bits) = fmt?;
+            return Some((rate, channels, bits, body));
+        }
+        at = body.checked_add(size + size % 2)?;
+    }
+    None
+}
+
+fn ticks(samples: u64) -> u64 {
+    samples * 10_000_000 / u64::from(RATE)
+}
+
+/// A recognition running on the blocking pool: for a phrase (final) or a hypothesis.
+struct Job {
+    handle: JoinHandle<Result<Transcript, String>>,
+    segment_start: u64,
+    segment_len: u64,
+    final_: bool,
+    turn: u64,
+}
+
+/// One turn's state.
+struct Turn {
+    /// A counter, to tell results of an old turn from this one's.
+    number: u64,
+    id: String,
+    mode: Mode,
+    language: String,
+    detailed: bool,
+    profanity: Profanity,
+    header_seen: bool,
+    segmenter: Segmenter,
+    /// Finished utterances not yet recognized.
+    pending: VecDeque<Segment>,
+    /// The start of the open utterance for which `speech.startDetected` was sent.
+    started_at: Option<u64>,
+    /// Length of the open utterance at its last hypothesis.
+    hypothesized_len: usize,
+    speech_heard: bool,
+    silence_timed_out: bool,
+    end_of_audio: bool,
+    /// The turn is over for the client (interactive, after its phrase): later audio is ignored.
+    done: bool,
+    initial_silence: Duration,
+}
+
+struct Connection {
+    state: Arc<AppState>,
+    params: Params,
+    used_ids: HashSet<String>,
+    turn: Option<Turn>,
+    turns: u64,
+    job: Option<Job>,
+}
+
+impl Connection {
+    fn new(state: Arc<AppState>, params: Params) -> Self {
+        Connection {
+            state,
+            params,
+            used_ids: HashSet::new(),
+            turn: None,
+            turns: 0,
+            job: None,
+        }
+    }
+
+    async fn run(mut self, mut socket: WebSocket) {
+        let lifetime = tokio::time::sleep(self.state.stream_lifetime);
+        tokio::pin!(lifetime);
+        let mut shutdown = self.state.shutdown.clone();
+        let mut idle_deadline = Instant::now() + self.state.stream_idle_timeout;
+        loop {
+            if self.job.is_none() {
+                self.job = self.next_job();
+            }
+            let job_done = async {
+                match self.job.as_mut() {
+                    Some(job) => (&mut job.handle).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                message = socket.recv() => {
+                    idle_deadline = Instant::now() + self.state.stream_idle_timeout;
+                    let outcome = match message {
+                        Some(Ok(Message::Text(text))) => match parse_text(text.as_str()) {
+                            Ok(m) => self.on_message(m),
+                            Err(v) => Err(v),
+                        },
+                        Some(Ok(Message::Binary(data))) => match parse_binary(&data) {
+                            Ok(m) => self.on_message(m),
+                            Err(v) => Err(v),
+                        },
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(Vec::new()),
+                        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                    };
+                    match outcome {
+                        Ok(out) => {
+                            for text in out {
+                                if socket.send(Message::Text(text.into())).await.is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                        Err(Violation(code, reason)) => {
+                            close(&mut socket, code, reason).await;
+                            return;
+                        }
+                    }
+                }
+                result = job_done => {
+                    let job = self.job.take();
+                    let out = match (job, result) {
+                        (Some(job), Ok(Ok(transcript))) => self.on_result(&job, transcript),
+                        (Some(job), _) => self.on_result(&job, Transcript::NoMatch),
+                        (None, _) => Vec::new(),
+                    };
+                    for text in out {
+                        if socket.send(Message::Text(text.into())).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                _ = &mut lifetime => {
+                    close(&mut socket, 1000, "Connection lifetime exceeded.").await;
+                    return;
+                }
+                _ = tokio::time::sleep_until(idle_deadline) => {
+                    close(&mut socket, 1000, "Idle timeout.").await;
+                    return;
+                }
+                _ = shutdown.changed() => {
+                    close(&mut socket, 1001, "The service is shutting down.").await;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn frame(&self, path: &str, body: Value) -> String {
+        let id = self.turn.as_ref().map_or("", |t| t.id.as_str());
+        format!("X-RequestId:{id}\r\nContent-Type:application/json; charset=utf-8\r\nPath:{path}\r\n\r\n{body}")
+    }
+
+    /// A client message: the answers to send, or the violation to close with.
+    fn on_message(&mut self, m: ClientMessage) -> Result<Vec<String>, Violation> {
+        let path = m.path.to_ascii_lowercase();
+        if let Some(id) = &m.request_id {
+            let current = self
+                .turn
+                .as_ref()
+                .is_some_and(|t| t.id.eq_ignore_ascii_case(id));
+            if !current && self.used_ids.contains(&id.to_ascii_uppercase()) && path != "telemetry" {
+                return Err(Violation(
+                    1002,
+                    "Invalid request. Reuse of request identifiers is not allowed.",
+                ));
+            }
+        }
+        match path.as_str() {
+            "speech.config" => Ok(Vec::new()),
+            "speech.context" => {
+                let context: Value = serde_json::from_slice(&m.body)
+                    .ok()
+                    .filter(Value::is_object)
+                    .ok_or(Violation(1007, "Could not deserialize speech context"))?;
+                let id = m.request_id.unwrap_or_default();
+                self.begin_turn(&id, Some(&context))?;
+                Ok(Vec::new())
+            }
+            "audio" => self.on_audio(&m),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    fn begin_turn(&mut self, id: &str, context: Option<&Value>) -> Result<(), Violation> {
+        if let Some(old) = self.turn.take() {
+            self.used_ids.insert(old.id.to_ascii_uppercase());
+        }
+        let detection = context.and_then(|c| c.get("phraseDetection"));
+        let mode = self.params.mode.unwrap_or_else(|| {
+            detection
+                .and_then(|d| d.get("mode"))
+                .and_then(Value::as_str)
+                .map_or(Mode::Conversation, Mode::from_context)
+        });
+        let language = detection
+            .and_then(|d| d.get("language"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| self.params.language.clone())
+            .unwrap_or_else(|| "en-US".to_owned());
+        if !self.state.recognizer.speaks(&language) {
+            return Err(Violation(1007, "Unsupported language."));
+        }
+        let detailed = self.params.detailed
+            || context
+                .and_then(|c| c.pointer("/phraseOutput/format"))
+                .and_then(Value::as_str)
+                .is_some_and(|f| f.eq_ignore_ascii_case("detailed"));
+        let initial_silence = detection
+            .and_then(|d| d.get("initialSilenceTimeout"))
+            .and_then(Value::as_u64)
+            .map(Duration::from_millis)
+            .unwrap_or(
+                self.state.initial_silence[match mode {
+                    Mode::Interactive => 0,
+                    Mode::Conversation => 1,
+                    Mode::Dictation => 2,
+                }],
+            );
+        let profanity = detection
+            .and_then(|d| d.pointer("/enrichment/profanity"))
+            .and_then(Value::as_str)
+            .and_then(profanity)
+            .unwrap_or(self.params.profanity);
+        self.turns += 1;
+        self.turn = Some(Turn {
+            number: self.turns,
+            id: id.to_owned(),
+            mode,
+            language,
+            detailed,
+            profanity,
+            header_seen: false,
+            segmenter: Segmenter::new(),
+            pending: VecDeque::new(),
+            started_at: None,
+            hypothesized_len: 0,
+            speech_heard: false,
+            silence_timed_out: false,
+            end_of_audio: false,
+            done: false,
+            initial_silence,
+        });
+        Ok(())
+    }
+
+    fn on_audio(&mut self, m: &ClientMessage) -> Result<Vec<String>, Violation> {
+        let id = m.request_id.clone().unwrap_or_default();
+        let is_current = self
+            .turn
+            .as_ref()
+            .is_some_and(|t| t.id.eq_ignore_ascii_case(&id));
+        if !is_current {
+            // Audio without a speech.context (the legacy protocol): the audio opens the turn.
+            self.begin_turn(&id, None)?;
+        }
+        let mut out = Vec::new();
+        let Some(turn) = self.turn.as_mut() else {
+            return Ok(out);
+        };
+        if turn.done || turn.end_of_audio {
+            return Ok(out);
+        }
+        let mut payload = &m.body[..];
+        if !turn.header_seen {
+            let Some((rate, channels, bits, data_at)) = riff_pcm(payload) else {
+                return Err(Violation(1007, "Unsupported audio format."));
+            };
+            if rate != RATE || channels != 1 || bits != 16 {
+                return Err(Violation(1007, "Unsupported audio format."));
+            }
+            if let Some(ct) = &m.content_type {
+                if !ct.to_ascii_lowercase().starts_with("audio/x-wav")
+                    && !ct.to_ascii_lowercase().starts_with("audio/wav")
+                {
+                    return Err(Violation(1007, "Unsupported audio format."));
+                }
+            }
+            turn.header_seen = true;
+            payload = &payload[(data_at + 8).min(payload.len())..];
+            out.push(self.frame(
+                "turn.start",
+                json!({"context": {"serviceTag": format!("{:032X}", self.turns.wrapping_mul(0x9E37_79B9_7F4A_7C15))}}),
+            ));
+        }
+        let Some(turn) = self.turn.as_mut() else {
+            return Ok(out);
+        };
+        if m.body.is_empty() {
+            turn.end_of_audio = true;
+            turn.pending.extend(turn.segmenter.finish());
+            out.extend(self.maybe_end_turn());
+            return Ok(out);
+        }
+        let samples: Vec<i16> = payload
+            .chunks_exact(2)
+            .map(|c| i16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        turn.segmenter.push(&samples);
+        while let Some(s) = turn.segmenter.pop() {
+            turn.pending.push_back(s);
+        }
+        let open = turn.segmenter.in_progress();
+        let onset = turn
+            .pending
+            .front()
+            .map(|s| s.start)
+            .or(open.as_ref().map(|s| s.start));
+        if let Some(start) = onset {
+            turn.speech_heard = true;
+            if turn.started_at.is_none_or(|at| at < start) {
+                turn.started_at = Some(start);
+                out.push(self.frame("speech.startDetected", json!({"Offset": ticks(start)})));
+            }
+        }
+        let Some(turn) = self.turn.as_mut() else {
+            return Ok(out);
+        };
+        let heard = turn.segmenter.samples_seen();
+        let limit = u64::try_from(turn.initial_silence.as_millis()).unwrap_or(u64::MAX)
+            * u64::from(RATE)
+            / 1000;
+        if !turn.speech_heard && !turn.silence_timed_out && heard >= limit {
+            turn.silence_timed_out = true;
+            out.push(self.frame(
+                "speech.phrase",
+                json!({"RecognitionStatus": "InitialSilenceTimeout", "Offset": 0, "Duration": ticks(heard)}),
+            ));
+            out.push(self.frame("speech.endDetected", json!({"Offset": ticks(heard)})));
+            out.push(self.frame("turn.end", json!({})));
+            if let Some(turn) = self.turn.as_mut() {
+                turn.done = true;
+            }
+        }
+        Ok(out)
+    }
+
+    /// After the end of audio, once every utterance has its phrase: `speech.endDetected` and `turn.end`.
+    fn maybe_end_turn(&mut self) -> Vec<String> {
+        let Some(turn) = self.turn.as_mut() else {
+            return Vec::new();
+        };
+        let busy = self
+            .job
+            .as_ref()
+            .is_some_and(|j| j.final_ && j.turn == turn.number);
+        if turn.done || !turn.end_of_audio || !turn.pending.is_empty() || busy {
+            return Vec::new();
+        }
+        turn.done = true;
+        let end = turn.segmenter.samples_seen();
+        vec![
+            self.frame("speech.endDetected", json!({"Offset": ticks(end)})),
+            self.frame("turn.end", json!({})),
+        ]
+    }
+
+    /// The next recognition: a finished utterance first, else a hypothesis on the open one when it grew enough.
+    fn next_job(&mut self) -> Option<Job> {
+        let turn = self.turn.as_mut()?;
+        if turn.done {
+            return None;
+        }
+        let (segment, final_) = match turn.pending.pop_front() {
+            Some(s) => (s, true),
+            None => {
+                let open = turn.segmenter.in_progress()?;
+                if open.samples.len() < turn.hypothesized_len + HYPOTHESIS_EVERY {
+                    return None;
+                }
+                turn.hypothesized_len = open.samples.len();
+                (open, false)
+            }
+        };
+        if final_ {
+            turn.hypothesized_len = 0;
+        }
+        let recognizer = self.state.recognizer.clone();
+        let language = turn.language.clone();
+        let (start, len) = (segment.start, segment.samples.len() as u64);
+        let handle = tokio::task::spawn_blocking(move || {
+            recognizer
+                .recognize(RecognitionInput {
+                    audio: &segment.samples,
+                    sample_rate: RATE,
+                    language: &language,
+                })
+                .map_err(|e| e.to_string())
+        });
+        Some(Job {
+            handle,
+            segment_start: start,
+            segment_len: len,
+            final_,
+            turn: turn.number,
+        })
+    }
+
+    fn on_result(&mut self, job: &Job, transcript: Transcript) -> Vec<String> {
+        let Some(turn) = self.turn.as_ref() else {
+            return Vec::new();
+        };
+        if turn.number != job.turn || turn.done {
+            return Vec::new();
+        }
+        let (offset, duration) = (ticks(job.segment_start), ticks(job.segment_len));
+        let mut out = Vec::new();
+        if !job.final_ {
+            if let Transcript::Text { text, .. } = transcript {
+                let forms = crate::text::derive_forms_in(&text, &turn.language, turn.profanity);
+                out.push(self.frame(
+                    "speech.hypothesis",
+                    json!({"Text": forms.lexical, "Offset": offset, "Duration": duration}),
+                ));
+            }
+            return out;
+        }
+        let body = match transcript {
+            Transcript::Text { text, confidence } if !text.trim().is_empty() => {
+                let forms = crate::text::derive_forms_in(&text, &turn.language, turn.profanity);
+                if turn.detailed {
+                    json!({
+                        "RecognitionStatus": "Success", "Offset": offset, "Duration": duration,
+                        "DisplayText": forms.display,
+                        "NBest": [{"Confidence": confidence, "Lexical": forms.lexical, "ITN": forms.itn,
+                                   "MaskedITN": forms.masked_itn, "Display": forms.display}],
+                    })
+                } else {
+                    json!({"RecognitionStatus": "Success", "DisplayText": forms.display, "Offset": offset, "Duration": duration})
+                }
+            }
+            Transcript::Babble => {
+                json!({"RecognitionStatus": "BabbleTimeout", "Offset": offset, "Duration": duration})
+            }
+            _ => json!({"RecognitionStatus": "NoMatch", "Offset": offset, "Duration": duration}),
+        };
+        out.push(self.frame("speech.phrase", body));
+        let interactive = turn.mode == Mode::Interactive;
+        if interactive {
+            let end = job.segment_start + job.segment_len;
+            out.push(self.frame("speech.endDetected", json!({"Offset": ticks(end)})));
+            out.push(self.frame("turn.end", json!({})));
+            if let Some(turn) = self.turn.as_mut() {
+                turn.done = true;
+            }
+            return out;
+        }
+        out.extend(self.maybe_end_turn());
+        out
+    }
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        })))
+        .await;
+}
