@@ -136,6 +136,9 @@ pub(crate) enum OutputArg {
 pub(crate) enum Command {
     /// Transcribe audio files of any length: WAV, MP3, FLAC, Ogg (Vorbis, Opus), AAC/M4A, and more with ffmpeg.
     Transcribe(TranscribeArgs),
+    /// Recognize speech live over the streaming (WebSocket) API: a file of any format, or raw 16 kHz mono
+    /// 16-bit PCM from stdin (`-`), e.g. `arecord -f S16_LE -r 16000 -c 1 -t raw | speech listen -`.
+    Listen(ListenArgs),
     /// Speak text (or an SSML file) and write the audio to a file or stdout.
     Synthesize(SynthesizeArgs),
     /// List the voices the service offers.
@@ -146,6 +149,30 @@ pub(crate) enum Command {
     Doctor(DoctorArgs),
     /// Run the local offline emulator of the service in the foreground.
     Emulator(EmulatorArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ListenArgs {
+    /// The audio: a file (WAV, MP3, FLAC, Ogg, AAC/M4A, and more with ffmpeg), or `-` for raw 16 kHz mono
+    /// 16-bit little-endian PCM on stdin.
+    #[arg(value_name = "FILE|-")]
+    pub(crate) input: PathBuf,
+    /// The language spoken (BCP 47 locale).
+    #[arg(long, short = 'l', default_value = "en-US", value_name = "LOCALE")]
+    pub(crate) language: String,
+    /// Send the audio at real time (as a microphone would); by default a file goes as fast as the service
+    /// takes it.
+    #[arg(long)]
+    pub(crate) realtime: bool,
+    /// Simple phrases, or detailed ones (NBest with lexical, ITN and display forms).
+    #[arg(long, value_enum, default_value_t = FormatArg::Simple)]
+    pub(crate) format: FormatArg,
+    /// What the service does with profanity (default: masked).
+    #[arg(long, value_enum)]
+    pub(crate) profanity: Option<ProfanityArg>,
+    /// `conversation` and `dictation` go on until the audio ends; `interactive` stops after one phrase.
+    #[arg(long, value_enum, default_value_t = ModeArg::Conversation)]
+    pub(crate) mode: ModeArg,
 }
 
 #[derive(Debug, Args)]

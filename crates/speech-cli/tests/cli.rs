@@ -1662,3 +1662,99 @@ fn entra_without_a_token_command_asks_the_azure_developer_tools() {
     );
     assert_eq!(entra_tokens_issued(&emu), 1);
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// listen
+
+/// `speech listen -` fed from a pipe: a phrase per sentence as JSON lines, then the end, and exit 0 when the
+/// input ends.
+#[test]
+fn listen_from_a_pipe_prints_events_and_stops_at_the_end_of_input() {
+    use std::io::Write as _;
+    let emu = emulator();
+    let spoken = speech_emulator::fixtures::speak(&[
+        (
+            std::time::Duration::from_millis(500),
+            "Good morning everyone.",
+        ),
+        (
+            std::time::Duration::from_millis(1_200),
+            "Let us begin the meeting.",
+        ),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let pcm: Vec<u8> = spoken
+        .samples
+        .iter()
+        .flat_map(|s| s.to_le_bytes())
+        .collect();
+    let mut child = speech()
+        .args([
+            "--endpoint",
+            emu.base_url(),
+            "--key",
+            emu.key(),
+            "listen",
+            "-",
+            "--output",
+            "json",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        for piece in pcm.chunks(4_000) {
+            stdin.write_all(piece).unwrap();
+        }
+        // Dropping stdin closes the pipe: the end of input.
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events = json_lines(&stdout);
+    let phrases: Vec<&Value> = events.iter().filter(|e| e["event"] == "phrase").collect();
+    assert_eq!(phrases.len(), 2, "{stdout}");
+    for (p, start) in phrases.iter().zip(&spoken.starts) {
+        assert_eq!(p["status"], "Success");
+        assert_eq!(p["text"], ScriptedRecognizer::DEFAULT_TEXT);
+        let offset = p["offset_ms"].as_u64().unwrap();
+        assert!(
+            offset.abs_diff(start.as_millis() as u64) <= 500,
+            "{offset} vs {start:?}"
+        );
+    }
+    assert_eq!(events.last().unwrap()["event"], "end", "{stdout}");
+    assert_eq!(events.last().unwrap()["reason"], "end_of_audio");
+    // Subtitles, and a wrong key exits 3.
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("s.wav");
+    write_wav(&wav, 16_000, 1, &spoken.samples);
+    let r = run(&mut speech_at(
+        &emu,
+        &["listen", wav.to_str().unwrap(), "--output", "srt"],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(strict_srt(&r.stdout).len(), 2, "{r:?}");
+    let r = run(speech()
+        .args([
+            "--endpoint",
+            emu.base_url(),
+            "--key",
+            WRONG_KEY,
+            "--auth",
+            "key",
+            "listen",
+        ])
+        .arg(&wav));
+    assert_eq!(r.code, 3, "{r:?}");
+    r.assert_no_secret();
+}

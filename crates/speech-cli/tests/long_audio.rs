@@ -21,23 +21,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::{run, speech, strict_srt, write_wav};
-use speech_emulator::fixtures::{mp3_stereo, resample_linear, speak, Spoken, SENTENCES};
+use speech_emulator::fixtures::{mp3_stereo, resample_linear, Spoken};
 use speech_emulator::text::word_errors;
 
-/// The pauses before the sentences, in turn.
-const PAUSES_MS: [u64; 6] = [600, 1_200, 3_000, 800, 2_000, 1_500];
-
-/// The script and the recording of it (16 kHz mono, over three minutes).
 fn recording() -> (Vec<&'static str>, Spoken) {
-    let script: Vec<(Duration, &str)> = SENTENCES
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (Duration::from_millis(PAUSES_MS[i % PAUSES_MS.len()]), *s))
-        .collect();
-    let spoken = speak(&script).unwrap_or_else(|e| panic!("{e}"));
-    let length = spoken.duration();
-    assert!(length >= Duration::from_secs(180), "{length:?}");
-    (script.into_iter().map(|(_, s)| s).collect(), spoken)
+    common::three_minute_recording()
 }
 
 /// Checks one file's subtitles against the script: WER ≤ 10 %, and a cue within 0.5 s of every sentence.

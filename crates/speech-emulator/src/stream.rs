@@ -19,7 +19,8 @@
 //! `speech.context` must be a JSON object (1007 "Could not deserialize speech context"). Unknown paths are ignored.
 //!
 //! **Answers** (B.6–B.8), per turn: `turn.start`; `speech.startDetected` when the voice-activity detector hears
-//! speech; `speech.hypothesis` from the real engine on the growing utterance, about every 0.7 s of new audio;
+//! speech; `speech.hypothesis` from the real engine on the growing utterance (at 0.5 s, then every 0.8 s of new audio,
+//! as fast as the engine keeps up);
 //! `speech.phrase` at each end of utterance (a pause of 500 ms); with no speech in the first
 //! `InitialSilenceTimeout` of audio, a phrase with that status; at the end of audio, the last phrases,
 //! `speech.endDetected` and `turn.end`. Interactive mode ends the turn after its first phrase. Offsets are from the
@@ -48,8 +49,10 @@ use crate::stt::query_pairs;
 use crate::text::Profanity;
 
 const RATE: u32 = 16_000;
-/// New audio in the open utterance after which a fresh hypothesis is computed.
-const HYPOTHESIS_EVERY: usize = RATE as usize * 7 / 10;
+/// The open utterance's length at its first hypothesis (0.5 s)…
+const HYPOTHESIS_FIRST: usize = RATE as usize / 2;
+/// …and the new audio after which the next one is computed (0.8 s).
+const HYPOTHESIS_EVERY: usize = RATE as usize * 8 / 10;
 /// The largest message taken (1 MiB).
 pub(crate) const MAX_MESSAGE: usize = 1 << 20;
 /// The largest header block of a binary message.
@@ -674,7 +677,12 @@ impl Connection {
             Some(s) => (s, true),
             None => {
                 let open = turn.segmenter.in_progress()?;
-                if open.samples.len() < turn.hypothesized_len + HYPOTHESIS_EVERY {
+                let due = if turn.hypothesized_len == 0 {
+                    HYPOTHESIS_FIRST
+                } else {
+                    turn.hypothesized_len + HYPOTHESIS_EVERY
+                };
+                if open.samples.len() < due {
                     return None;
                 }
                 turn.hypothesized_len = open.samples.len();

@@ -276,3 +276,22 @@ pub(crate) fn strict_vtt(doc: &str) -> Vec<(f64, f64, String)> {
     assert!(doc.ends_with("\n\n"), "{doc:?}");
     cues
 }
+
+/// The pauses before the sentences of [`three_minute_recording`], in turn.
+const PAUSES_MS: [u64; 6] = [600, 1_200, 3_000, 800, 2_000, 1_500];
+
+/// About three minutes of flite speech (42 sentences after pauses of 0.6–3 s): the script and the recording
+/// (16 kHz mono).
+pub(crate) fn three_minute_recording() -> (Vec<&'static str>, speech_emulator::fixtures::Spoken) {
+    use speech_emulator::fixtures::{speak, SENTENCES};
+    use std::time::Duration;
+    let script: Vec<(Duration, &str)> = SENTENCES
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (Duration::from_millis(PAUSES_MS[i % PAUSES_MS.len()]), *s))
+        .collect();
+    let spoken = speak(&script).unwrap_or_else(|e| panic!("{e}"));
+    let length = spoken.duration();
+    assert!(length >= Duration::from_secs(180), "{length:?}");
+    (script.into_iter().map(|(_, s)| s).collect(), spoken)
+}

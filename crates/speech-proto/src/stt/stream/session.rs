@@ -77,7 +77,8 @@ impl Default for Pacing {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct StreamSettings {
-    /// Audio pacing (default: [`Pacing::default`]).
+    /// Audio pacing (default: [`Pacing::default`]). Audio replayed after a reconnect goes up unpaced, to catch
+    /// up.
     pub pacing: Pacing,
     /// Audio per message (default 100 ms; at most 8 KiB, the legacy service's limit).
     pub chunk: Duration,
@@ -286,6 +287,8 @@ struct Open {
     pacing_start: Instant,
     /// Audio payload bytes sent on this connection.
     sent_bytes: u64,
+    /// Bytes this connection replays (sent before on an earlier one): they go up without pacing, to catch up.
+    replay_credit: u64,
     last_heard: Instant,
     /// Waiting for `turn.end` since this instant (the service owes an answer).
     owed_since: Option<Instant>,
@@ -321,6 +324,8 @@ pub struct StreamSession {
     pushed: u64,
     /// The end of the audio covered by final phrases.
     acked: u64,
+    /// The furthest byte ever sent, on any connection.
+    high_water: u64,
     input_done: bool,
     conn: Conn,
     connection_id: String,
@@ -357,6 +362,7 @@ impl StreamSession {
             buf_start: 0,
             pushed: 0,
             acked: 0,
+            high_water: 0,
             input_done: false,
             conn: Conn::Idle { at: None },
             connection_id: String::new(),
@@ -557,8 +563,9 @@ impl StreamSession {
                     let elapsed = now
                         .saturating_duration_since(open.pacing_start)
                         .as_secs_f64();
-                    let allowed =
-                        self.settings.pacing.burst.as_secs_f64() * bps + elapsed * rate * bps;
+                    let allowed = self.settings.pacing.burst.as_secs_f64() * bps
+                        + open.replay_credit as f64
+                        + elapsed * rate * bps;
                     if (open.sent_bytes + take) as f64 > allowed + chunk as f64 {
                         return None;
                     }
@@ -568,6 +575,7 @@ impl StreamSession {
                 let pcm: Vec<u8> = self.buf.range(from..to).copied().collect();
                 turn.sent += take;
                 open.sent_bytes += take;
+                self.high_water = self.high_water.max(turn.sent);
                 if !turn.started && open.owed_since.is_none() {
                     open.owed_since = Some(now);
                 }
@@ -600,6 +608,7 @@ impl StreamSession {
                     {
                         let bps = self.request.pcm().bytes_per_second() as f64;
                         let ahead = (open.sent_bytes as f64
+                            - open.replay_credit as f64
                             - self.settings.pacing.burst.as_secs_f64() * bps)
                             / (rate * bps);
                         if ahead > 0.0 {
@@ -658,6 +667,7 @@ impl StreamSession {
             since: now,
             pacing_start: now,
             sent_bytes: 0,
+            replay_credit: self.high_water.saturating_sub(self.acked),
             last_heard: now,
             owed_since: None,
             turn,
