@@ -58,7 +58,7 @@ fn ms(d: Duration) -> u64 {
 
 /// Where the audio comes from: samples as they are decoded, or raw PCM from stdin.
 enum Input {
-    File(speech_audio::decode::Decoder),
+    File(Box<speech_audio::decode::Decoder>),
     Stdin(std::io::Stdin),
 }
 
@@ -71,7 +71,7 @@ impl Input {
             .map_err(|e| Failure::new(Code::Input, format!("{}: {e}", path.display())))?;
         let extension = path.extension().and_then(|e| e.to_str()).map(str::to_owned);
         speech_audio::decode::Decoder::open_file(file, extension.as_deref())
-            .map(Input::File)
+            .map(|d| Input::File(Box::new(d)))
             .map_err(|e| Failure::new(Code::Input, format!("{}: {e}", path.display())))
     }
 
