@@ -86,6 +86,17 @@ impl SharedAuth {
         self.lock().fetches()
     }
 
+    /// The service refused the token `id` (a streaming handshake's 401/403): drop it, so that the next
+    /// authorization fetches a fresh one.
+    pub(crate) fn invalidate_token(
+        &self,
+        now: std::time::Instant,
+        id: speech_proto::auth::TokenId,
+    ) {
+        self.lock().invalidate_token(now, id);
+        self.changed.notify(usize::MAX);
+    }
+
     /// Count token requests made outside the shared machine.
     pub(crate) fn count_fetches(&self, n: u64) {
         self.lock().count_fetches(n);

@@ -67,11 +67,14 @@ pub(crate) struct Inner {
     pub(crate) endpoint: Endpoint,
     credential: Credential,
     token_config: TokenConfig,
-    auth: SharedAuth,
+    pub(crate) auth: SharedAuth,
     pub(crate) retry: RetryPolicy,
     check_audio: bool,
     user_agent: HeaderValue,
     pub(crate) clock: Clock,
+    /// TLS and the connect timeout of streaming (WebSocket) connections.
+    pub(crate) ws_tls: Arc<rustls::ClientConfig>,
+    pub(crate) connect_timeout: Duration,
 }
 
 /// Settings for a [`Client`]; start with [`Client::builder`].
@@ -266,6 +269,7 @@ impl ClientBuilder {
             )
         })?;
         let clock = Clock::new(runtime);
+        let ws = (tls_config(&self.root_certs_pem)?, self.timeouts.connect);
 
         #[cfg(feature = "reqwest")]
         if let Some(client) = self.reqwest {
@@ -289,6 +293,7 @@ impl ClientBuilder {
                 user_agent,
                 clock,
                 self.entra,
+                ws,
             );
         }
 
@@ -306,6 +311,7 @@ impl ClientBuilder {
             user_agent,
             clock,
             self.entra,
+            ws,
         )
     }
 }
@@ -379,6 +385,7 @@ impl Client {
         user_agent: HeaderValue,
         clock: Clock,
         entra: Option<Arc<dyn EntraTokenSource>>,
+        (ws_tls, connect_timeout): (Arc<rustls::ClientConfig>, Duration),
     ) -> Result<Client, Error> {
         let fast_auth = SharedAuth::with_entra(
             Auth::for_fast_transcription(&endpoint, &credential, token_config)?,
@@ -397,6 +404,8 @@ impl Client {
                 check_audio,
                 user_agent,
                 clock,
+                ws_tls,
+                connect_timeout,
             }),
         })
     }

@@ -576,6 +576,126 @@ pub fn a_recording_is_cut_at_pauses_and_stitched(flavor: &impl Flavor) {
     assert_eq!(seen(&emu, STT_PATH).len(), 3);
 }
 
+/// Streaming recognition over WebSocket: six sentences at 8× real time to an emulator whose connections live
+/// 0.5 s (the service's ~10 minutes, shortened): every sentence once as a final phrase, at its place, with
+/// hypotheses, across several connections (what they did not cover is replayed). Then over TLS, and a wrong key.
+pub fn streaming_recognition_across_short_connections(flavor: &impl Flavor) {
+    use futures_util::AsyncWriteExt;
+    use speech_async::speech_proto::stt::stream::{
+        EndReason, Pacing, StreamEvent, StreamRequest, StreamSettings,
+    };
+
+    let spoken = speech_emulator::fixtures::speak(&[
+        (Duration::from_millis(600), "Good morning everyone."),
+        (Duration::from_millis(1_300), "Let us begin the meeting."),
+        (Duration::from_millis(1_300), "The weather is fine today."),
+        (Duration::from_millis(1_300), "Please open the window."),
+        (Duration::from_millis(1_300), "We will meet again tomorrow."),
+        (Duration::from_millis(1_300), "Thank you for coming."),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let pcm: Vec<u8> = spoken
+        .samples
+        .iter()
+        .flat_map(|s| s.to_le_bytes())
+        .collect();
+    let listen = |client: &speech_async::Client, pacing: Pacing| {
+        let mut settings = StreamSettings::default();
+        settings.pacing = pacing;
+        let (mut audio, events) = client
+            .listen(StreamRequest::new("en-US"), settings)
+            .expect("listen");
+        let pcm = pcm.clone();
+        flavor.block_on(async move {
+            let writer = async move {
+                for piece in pcm.chunks(3_200) {
+                    if audio.write_all(piece).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = audio.close().await;
+            };
+            let (_, events) = futures_util::join!(writer, events.collect::<Vec<StreamEvent>>());
+            events
+        })
+    };
+    let phrases = |events: &[StreamEvent]| -> Vec<Duration> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::Phrase(p) if p.status == Some(RecognitionStatus::Success) => {
+                    p.offset()
+                }
+                _ => None,
+            })
+            .collect()
+    };
+
+    let emu = emulator_builder()
+        .stream_connection_lifetime(Duration::from_millis(500))
+        .start_blocking()
+        .unwrap();
+    let client = client_builder(flavor, &emu).build().unwrap();
+    let pacing = Pacing {
+        burst: Duration::ZERO,
+        rate: Some(8.0),
+    };
+    let events = listen(&client, pacing);
+    assert!(
+        matches!(
+            events.last(),
+            Some(StreamEvent::SessionEnded(EndReason::EndOfAudio))
+        ),
+        "{events:?}"
+    );
+    let offsets = phrases(&events);
+    assert_eq!(
+        offsets.len(),
+        spoken.starts.len(),
+        "{offsets:?} for {:?}",
+        spoken.starts
+    );
+    for (o, start) in offsets.iter().zip(&spoken.starts) {
+        assert!(
+            o.abs_diff(*start) <= Duration::from_millis(500),
+            "{o:?} for {start:?}"
+        );
+    }
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, StreamEvent::Hypothesis { .. })));
+    let connections = events
+        .iter()
+        .filter(|e| matches!(e, StreamEvent::Connected { .. }))
+        .count();
+    assert!(connections >= 3, "{connections} connections");
+
+    // TLS with the emulator's CA (the raw transport's settings; reqwest clients take no root certificates).
+    if flavor.honours_expect() {
+        let emu = emulator_builder().tls(true).start_blocking().unwrap();
+        let client = client_builder(flavor, &emu).build().unwrap();
+        let events = listen(&client, Pacing::unlimited());
+        assert_eq!(phrases(&events).len(), spoken.starts.len(), "{events:?}");
+    }
+
+    // A wrong key: the handshake's 401, as an auth error with a hint.
+    let client = flavor
+        .builder(
+            Endpoint::base_url(emu.base_url()).unwrap(),
+            Credential::key("wrong-key").unwrap(),
+            None,
+        )
+        .auth_mode(AuthMode::Key)
+        .build()
+        .unwrap();
+    let events = listen(&client, Pacing::unlimited());
+    let Some(StreamEvent::SessionEnded(EndReason::Error(e))) = events.last() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(e.kind(), speech_async::speech_proto::ErrorKind::Auth, "{e}");
+    assert!(e.hint().is_some());
+}
+
 /// Instantiate every scenario as a `#[test]` for one flavor.
 #[macro_export]
 macro_rules! suite {
@@ -623,6 +743,10 @@ macro_rules! suite {
         #[test]
         fn a_recording_is_cut_at_pauses_and_stitched() {
             common::suite::a_recording_is_cut_at_pauses_and_stitched(&$flavor);
+        }
+        #[test]
+        fn streaming_recognition_across_short_connections() {
+            common::suite::streaming_recognition_across_short_connections(&$flavor);
         }
         #[test]
         fn a_truncated_synthesis_is_an_error() {
