@@ -412,7 +412,18 @@ impl Connection {
                             Err(v) => Err(v),
                         },
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(Vec::new()),
-                        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                        Some(Ok(Message::Close(_))) | None => return,
+                        // The WebSocket layer refused the frame (a text frame that is not UTF-8, a message over
+                        // the size cap): say so with the legacy reason where there is one, then stop.
+                        Some(Err(e)) => {
+                            let text = e.to_string().to_ascii_lowercase();
+                            if text.contains("utf") {
+                                close(&mut socket, 1007, "Text message decoding into UTF-8 failed.").await;
+                            } else if text.contains("size") || text.contains("too long") || text.contains("too big") {
+                                close(&mut socket, 1009, "Message is too large.").await;
+                            }
+                            return;
+                        }
                     };
                     match outcome {
                         Ok(out) => {
