@@ -3,8 +3,9 @@
 #   - the programs the synthesizer runs (flite, espeak-ng), ffmpeg (the audio decoder's fallback) and the tools
 #     CTranslate2's build needs (cmake, g++);
 #   - the recordings of real speech the accuracy tests use (pocketsphinx-testdata);
-#   - Microsoft's fast-transcription client for Python (azure-ai-transcription, pinned), in a virtualenv under
-#     the cache directory, for the emulator's compatibility test;
+#   - Microsoft's fast-transcription client for Python (azure-ai-transcription, pinned) and Speech SDK for Python
+#     (azure-cognitiveservices-speech, pinned), each in a virtualenv under the cache directory, for the emulator's
+#     compatibility tests;
 #   - the pinned Whisper models (CTranslate2 format) that `--features whisper` loads: `base` (multilingual, the
 #     default) and `tiny.en` (English only, faster; SPEECH_EMULATOR_MODEL=tiny.en).
 #
@@ -177,8 +178,29 @@ assert m.version('azure-ai-transcription') == '$AZURE_CLIENT_VERSION'" 2>/dev/nu
         "azure-ai-transcription==$AZURE_CLIENT_VERSION" || die "pip install failed (is PyPI reachable?)"
 }
 
+# --- 4. Microsoft's Speech SDK -------------------------------------------------------------------------------------
+
+# The emulator's streaming compatibility test drives it (WebSocket, recognize_once and continuous recognition).
+SPEECH_SDK_VENV="${SPEECH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/speech-rs}/venv-speech-sdk"
+SPEECH_SDK_VERSION=1.53.0
+
+install_speech_sdk() {
+    local python="$SPEECH_SDK_VENV/bin/python"
+    if [ -x "$python" ] && "$python" -c "import importlib.metadata as m, azure.cognitiveservices.speech
+assert m.version('azure-cognitiveservices-speech') == '$SPEECH_SDK_VERSION'" 2>/dev/null; then
+        step "azure-cognitiveservices-speech $SPEECH_SDK_VERSION: present in $SPEECH_SDK_VENV"
+        return
+    fi
+    rm -rf "$SPEECH_SDK_VENV"
+    "$PYTHON" -m venv "$SPEECH_SDK_VENV" || die "cannot make a virtualenv (install python3-venv)"
+    step "azure-cognitiveservices-speech $SPEECH_SDK_VERSION: installing from PyPI into $SPEECH_SDK_VENV"
+    "$SPEECH_SDK_VENV/bin/pip" install --quiet --disable-pip-version-check \
+        "azure-cognitiveservices-speech==$SPEECH_SDK_VERSION" || die "pip install failed (is PyPI reachable?)"
+}
+
 install_packages
 install_azure_client
+install_speech_sdk
 if [ -n "${SPEECH_EMULATOR_MODEL_DIR:-}" ]; then
     install_model "${SPEECH_EMULATOR_MODEL:-base}" "$SPEECH_EMULATOR_MODEL_DIR"
 else

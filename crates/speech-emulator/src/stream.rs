@@ -412,7 +412,12 @@ impl Connection {
                             Err(v) => Err(v),
                         },
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(Vec::new()),
-                        Some(Ok(Message::Close(_))) | None => return,
+                        // The client closes: send the close reply the WebSocket layer queued, then stop.
+                        Some(Ok(Message::Close(_))) => {
+                            let _ = futures_util::SinkExt::flush(&mut socket).await;
+                            return;
+                        }
+                        None => return,
                         // The WebSocket layer refused the frame (a text frame that is not UTF-8, a message over
                         // the size cap): say so with the legacy reason where there is one, then stop.
                         Some(Err(e)) => {

@@ -1,0 +1,115 @@
+//! The emulator serves Microsoft's own Speech SDK unchanged, as a container would: `azure-cognitiveservices-speech`
+//! 1.53.0 for Python (in the virtualenv `scripts/setup.sh` makes under the cache directory), with
+//! `SpeechConfig(host="ws://127.0.0.1:PORT", subscription=KEY)`, recognizes `examples/audio/jfk.wav` over the
+//! WebSocket protocol with `recognize_once()` and with continuous recognition, against the real engine (Whisper
+//! base, the default): the expected text, hypotheses before phrases, and a clean `session_stopped` at the end of
+//! the file.
+//!
+//! The SDK writes the protocol its own way (the `USP` subprotocol, `speech.config` without `X-RequestId`,
+//! `speech.context` with `audio.streams`, `X-StreamId` on audio), so this checks the emulator's reading of the
+//! spec against Microsoft's writing of it.
+
+#![cfg(feature = "whisper")]
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use serde_json::Value;
+use speech_emulator::engines::whisper::{model_dir, WhisperRecognizer};
+use speech_emulator::text::word_errors;
+use speech_emulator::Emulator;
+
+const JFK: &str = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for \
+                   your country.";
+
+/// The virtualenv's Python.
+fn python() -> PathBuf {
+    let cache = std::env::var_os("SPEECH_CACHE_DIR").map_or_else(
+        || {
+            let base = std::env::var_os("XDG_CACHE_HOME").map_or_else(
+                || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
+                PathBuf::from,
+            );
+            base.join("speech-rs")
+        },
+        PathBuf::from,
+    );
+    let python = cache.join("venv-speech-sdk/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/setup.sh (it installs azure-cognitiveservices-speech)",
+        python.display()
+    );
+    python
+}
+
+fn sdk(host: &str, key: &str, mode: &str) -> Value {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let output = Command::new(python())
+        .arg(format!("{root}/scripts/speech-sdk-client.py"))
+        .args([host, key, &format!("{root}/examples/audio/jfk.wav"), mode])
+        .output()
+        .expect("the SDK's script runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{mode}: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("{mode}: not JSON ({e}): {stdout}"))
+}
+
+#[test]
+fn microsofts_speech_sdk_recognizes_once_and_continuously() {
+    let model = model_dir("base").unwrap_or_else(|e| panic!("{e}"));
+    let recognizer = WhisperRecognizer::load(&model).unwrap_or_else(|e| panic!("{e}"));
+    let emu = Emulator::builder()
+        .recognizer(Arc::new(recognizer))
+        .start_blocking()
+        .expect("the emulator starts");
+    let host = emu.base_url().replace("http://", "ws://");
+
+    // recognize_once(): the first sentence.
+    let once = sdk(&host, emu.key(), "once");
+    assert_eq!(once["reason"], "ResultReason.RecognizedSpeech", "{once}");
+    let text = once["text"].as_str().unwrap_or_default();
+    let (errors, _) = word_errors("And so my fellow Americans.", text, "en-US");
+    assert!(errors <= 1, "{once}");
+
+    // Continuous recognition: hypotheses, then phrases, the whole text, and a clean end.
+    let continuous = sdk(&host, emu.key(), "continuous");
+    let events = continuous["events"].as_array().expect("events");
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e[0].as_str().unwrap_or_default())
+        .collect();
+    let first_hypothesis = kinds.iter().position(|k| *k == "hypothesis");
+    let first_phrase = kinds.iter().position(|k| *k == "phrase");
+    assert!(
+        first_hypothesis.is_some() && first_hypothesis < first_phrase,
+        "{continuous}"
+    );
+    let heard: Vec<&str> = events
+        .iter()
+        .filter(|e| e[0] == "phrase" && e[3] == "ResultReason.RecognizedSpeech")
+        .map(|e| e[1].as_str().unwrap_or_default())
+        .collect();
+    let (errors, words) = word_errors(JFK, &heard.join(" "), "en-US");
+    assert!(errors * 10 <= words, "WER {errors}/{words}: {heard:?}");
+    assert_eq!(kinds.last(), Some(&"session_stopped"), "{continuous}");
+    // The only cancellation is the SDK's own end-of-stream notice for a file, without an error.
+    for e in events.iter().filter(|e| e[0] == "canceled") {
+        assert_eq!(e[1], "CancellationReason.EndOfStream", "{continuous}");
+        assert_eq!(e[2], "", "{continuous}");
+    }
+    // The SDK connected over WebSocket (a 101 on a streaming path).
+    assert!(
+        emu.requests()
+            .iter()
+            .any(|r| r.status == Some(101) && r.path.contains("/speech/")),
+        "{:?}",
+        emu.requests()
+    );
+}
