@@ -24,6 +24,8 @@ struct State {
     reset_after: Option<u64>,
     stall_remaining: u32,
     truncate_remaining: u32,
+    stream_drop: Option<(u32, Duration)>,
+    stream_close: Option<(u32, u16, String)>,
 }
 
 /// A handle to the emulator's limits and injected faults. Cheap to clone; every clone drives the same
@@ -138,6 +140,43 @@ impl Faults {
     /// connection.
     pub fn truncate_next(&self, n: u32) {
         self.lock().truncate_remaining = n;
+    }
+
+    /// Streaming recognition: drop each of the next `n` WebSocket connections (no close frame, as a network
+    /// failure would) once it has received `after` of audio, mid-turn.
+    pub fn drop_next_streams(&self, n: u32, after: Duration) {
+        self.lock().stream_drop = Some((n, after));
+    }
+
+    /// Streaming recognition: close each of the next `n` WebSocket connections with `code` and `reason` when its
+    /// first audio arrives — e.g. `4429` or `1007` `"Throttled due to too many requests"` (the service's
+    /// throttling closes), `1011` (a server error).
+    pub fn close_next_streams(&self, n: u32, code: u16, reason: &str) {
+        self.lock().stream_close = Some((n, code, reason.to_owned()));
+    }
+
+    /// Streaming: whether (and after how much audio) this new connection is to be dropped.
+    pub(crate) fn take_stream_drop(&self) -> Option<Duration> {
+        let mut state = self.lock();
+        match state.stream_drop.as_mut() {
+            Some((n, after)) if *n > 0 => {
+                *n -= 1;
+                Some(*after)
+            }
+            _ => None,
+        }
+    }
+
+    /// Streaming: the close this new connection gets at its first audio, if any.
+    pub(crate) fn take_stream_close(&self) -> Option<(u16, String)> {
+        let mut state = self.lock();
+        match state.stream_close.as_mut() {
+            Some((n, code, reason)) if *n > 0 => {
+                *n -= 1;
+                Some((*code, reason.clone()))
+            }
+            _ => None,
+        }
     }
 
     /// Turn every limit and pending fault off.

@@ -28,6 +28,10 @@
 //!
 //! **Lifetime**: the connection is closed (1000) after the configured lifetime (10 minutes by default) and after
 //! the idle timeout (180 s without a message).
+//!
+//! **Faults** (`Faults::drop_next_streams`, `Faults::close_next_streams`): a connection dropped without a close
+//! frame mid-turn, or closed with a given code and reason (e.g. throttling: 4429, or 1007 "Throttled due to too
+//! many requests") at its first audio.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -366,6 +370,11 @@ struct Turn {
 struct Connection {
     state: Arc<AppState>,
     params: Params,
+    /// Injected faults: drop the connection after this much audio; close it at the first audio.
+    drop_after: Option<u64>,
+    close_at_audio: Option<(u16, String)>,
+    /// Audio samples received on this connection.
+    received: u64,
     used_ids: HashSet<String>,
     turn: Option<Turn>,
     turns: u64,
@@ -374,9 +383,17 @@ struct Connection {
 
 impl Connection {
     fn new(state: Arc<AppState>, params: Params) -> Self {
+        let drop_after = state
+            .faults
+            .take_stream_drop()
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX) * u64::from(RATE) / 1000);
+        let close_at_audio = state.faults.take_stream_close();
         Connection {
             state,
             params,
+            drop_after,
+            close_at_audio,
+            received: 0,
             used_ids: HashSet::new(),
             turn: None,
             turns: 0,
@@ -408,7 +425,20 @@ impl Connection {
                             Err(v) => Err(v),
                         },
                         Some(Ok(Message::Binary(data))) => match parse_binary(&data) {
-                            Ok(m) => self.on_message(m),
+                            Ok(m) => {
+                                if m.path.eq_ignore_ascii_case("audio") {
+                                    if let Some((code, reason)) = self.close_at_audio.take() {
+                                        close(&mut socket, code, reason).await;
+                                        return;
+                                    }
+                                    self.received += m.body.len() as u64 / 2;
+                                    if self.drop_after.is_some_and(|d| self.received >= d) {
+                                        // Gone without a close frame, as a network failure.
+                                        return;
+                                    }
+                                }
+                                self.on_message(m)
+                            }
                             Err(v) => Err(v),
                         },
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(Vec::new()),
@@ -783,11 +813,22 @@ impl Connection {
     }
 }
 
-async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: Utf8Bytes::from_static(reason),
-        })))
-        .await;
+/// Close with `code` and `reason`, then wait (up to a second) for the client's close reply, reading and dropping
+/// what it still sends, so that the client reads the close frame rather than a reset connection.
+async fn close(socket: &mut WebSocket, code: u16, reason: impl Into<Utf8Bytes>) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    if socket.send(Message::Close(Some(frame))).await.is_err() {
+        return;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }

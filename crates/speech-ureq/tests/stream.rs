@@ -214,3 +214,45 @@ fn a_wrong_key_is_an_auth_error_with_a_hint() {
     assert!(e.hint().is_some(), "{e}");
     assert!(!e.to_string().contains("wrong-key"));
 }
+
+/// Injected faults: a throttling close (4429) at the first audio, then a connection dropped mid-turn without a
+/// close frame: the session backs off, reconnects, replays, and every sentence comes once. A close that says the
+/// audio is wrong (1007 "Unsupported audio format.") ends the session with a typed error instead.
+#[test]
+fn throttling_and_dropped_connections_are_survived_and_bad_audio_is_not() {
+    let emu = emulator();
+    emu.faults()
+        .close_next_streams(1, 4429, "The request is throttled");
+    emu.faults().drop_next_streams(2, Duration::from_secs(3));
+    let spoken = sentences(4);
+    let events = run(&client(&emu), pcm(&spoken.samples), unpaced());
+    assert_eq!(end_reason(&events), &EndReason::EndOfAudio, "{events:?}");
+    assert_sentences(&events, &spoken);
+    let lost: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            StreamEvent::Reconnecting {
+                reason: ReconnectReason::Lost(e),
+                ..
+            } => Some(e.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(lost.len() >= 2, "{lost:?}");
+    assert!(lost[0].contains("4429"), "{lost:?}");
+    assert!(lost[1].contains("1006"), "{lost:?}");
+
+    emu.faults()
+        .close_next_streams(1, 1007, "Unsupported audio format.");
+    let events = run(&client(&emu), pcm(&spoken.samples), unpaced());
+    let EndReason::Error(e) = end_reason(&events) else {
+        panic!("{events:?}")
+    };
+    assert_eq!(
+        e.kind(),
+        speech_ureq::speech_proto::ErrorKind::InvalidInput,
+        "{e}"
+    );
+    assert!(e.to_string().contains("Unsupported audio format."), "{e}");
+    assert!(e.hint().is_some());
+}
