@@ -22,6 +22,9 @@
 //!   `blocking` thread pool) and recognizes the pieces concurrently; [`Client::fast_transcribe`] sends a whole
 //!   file to the fast-transcription API in one request (speakers, word timings). Both give a
 //!   [`Transcript`](speech_proto::stt::Transcript) with subtitles.
+//! * [`Client::listen`] streams audio over the WebSocket protocol (async-tungstenite on the runtime's TCP): an
+//!   [`AudioSink`] to write PCM into and an [`EventStream`] of hypotheses and phrases; polling the stream drives
+//!   the session.
 //! * [`Client::synthesize`] returns a [`SynthesisStream`] of audio chunks as they arrive.
 //! * The token (for a subscription key with [`AuthMode::Token`], the default, or from an
 //!   [`EntraTokenSource`] for keyless use) is fetched by one task at a time and shared by every clone; the

@@ -1,5 +1,6 @@
-//! A blocking client for the Azure Speech REST APIs — speech-to-text for short audio, text-to-speech, the
-//! voices list and the token service — on [ureq] 3, driven by the sans-IO core [`speech_proto`].
+//! A blocking client for the Azure Speech APIs — speech-to-text (short audio, fast transcription, streaming over
+//! WebSocket), text-to-speech, the voices list and the token service — on [ureq] 3, driven by the sans-IO core
+//! [`speech_proto`].
 //!
 //! Every protocol decision is the core's: request heads, the token lifecycle, audio checks, answer parsing,
 //! error classification and whether to retry ([`speech_proto::retry`]). This crate moves bytes: it hands the
@@ -14,6 +15,8 @@
 //!   recognizes the pieces concurrently; [`Client::fast_transcribe`] sends a whole file to the
 //!   fast-transcription API in one request (speakers, word timings). Both give a
 //!   [`Transcript`](speech_proto::stt::Transcript) with subtitles.
+//! * [`Client::listen`] streams audio over the WebSocket protocol (tungstenite) and gives live [`Events`]:
+//!   hypotheses while the person speaks, a phrase at each pause, across as many connections as it takes.
 //! * [`Client::synthesize`] returns a [`SynthesisStream`] that yields audio as it arrives.
 //! * The token (for a subscription key with [`AuthMode::Token`], the default, or from an
 //!   [`EntraTokenSource`] for keyless use) is fetched by one thread at a time and shared by every clone; the
