@@ -158,49 +158,32 @@ install_model() {
     trap - EXIT
 }
 
-# --- 3. Microsoft's fast-transcription client --------------------------------------------------------------------
+# --- 3. Microsoft's Python clients ---------------------------------------------------------------------------------
 
-# The emulator's compatibility test drives it against the emulator; it lives in a virtualenv of its own.
-AZURE_CLIENT_VENV="${SPEECH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/speech-rs}/venv-azure-transcription"
-AZURE_CLIENT_VERSION=1.0.0
+# The emulator's compatibility tests drive Microsoft's own clients against it, each in a virtualenv of its own:
+# the fast-transcription client, and the Speech SDK (WebSocket streaming: recognize_once and continuous).
+VENV_ROOT="${SPEECH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/speech-rs}"
 
-install_azure_client() {
-    local python="$AZURE_CLIENT_VENV/bin/python"
-    if [ -x "$python" ] && "$python" -c "import importlib.metadata as m, azure.ai.transcription
-assert m.version('azure-ai-transcription') == '$AZURE_CLIENT_VERSION'" 2>/dev/null; then
-        step "azure-ai-transcription $AZURE_CLIENT_VERSION: present in $AZURE_CLIENT_VENV"
+# install_client VENV PACKAGE VERSION MODULE: PACKAGE==VERSION in $VENV_ROOT/VENV, unless MODULE imports there at
+# that version already.
+install_client() {
+    local venv="$VENV_ROOT/$1" package=$2 version=$3 module=$4
+    local python="$venv/bin/python"
+    if [ -x "$python" ] && "$python" -c "import importlib.metadata as m, $module
+assert m.version('$package') == '$version'" 2>/dev/null; then
+        step "$package $version: present in $venv"
         return
     fi
-    rm -rf "$AZURE_CLIENT_VENV"
-    "$PYTHON" -m venv "$AZURE_CLIENT_VENV" || die "cannot make a virtualenv (install python3-venv)"
-    step "azure-ai-transcription $AZURE_CLIENT_VERSION: installing from PyPI into $AZURE_CLIENT_VENV"
-    "$AZURE_CLIENT_VENV/bin/pip" install --quiet --disable-pip-version-check \
-        "azure-ai-transcription==$AZURE_CLIENT_VERSION" || die "pip install failed (is PyPI reachable?)"
-}
-
-# --- 4. Microsoft's Speech SDK -------------------------------------------------------------------------------------
-
-# The emulator's streaming compatibility test drives it (WebSocket, recognize_once and continuous recognition).
-SPEECH_SDK_VENV="${SPEECH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/speech-rs}/venv-speech-sdk"
-SPEECH_SDK_VERSION=1.53.0
-
-install_speech_sdk() {
-    local python="$SPEECH_SDK_VENV/bin/python"
-    if [ -x "$python" ] && "$python" -c "import importlib.metadata as m, azure.cognitiveservices.speech
-assert m.version('azure-cognitiveservices-speech') == '$SPEECH_SDK_VERSION'" 2>/dev/null; then
-        step "azure-cognitiveservices-speech $SPEECH_SDK_VERSION: present in $SPEECH_SDK_VENV"
-        return
-    fi
-    rm -rf "$SPEECH_SDK_VENV"
-    "$PYTHON" -m venv "$SPEECH_SDK_VENV" || die "cannot make a virtualenv (install python3-venv)"
-    step "azure-cognitiveservices-speech $SPEECH_SDK_VERSION: installing from PyPI into $SPEECH_SDK_VENV"
-    "$SPEECH_SDK_VENV/bin/pip" install --quiet --disable-pip-version-check \
-        "azure-cognitiveservices-speech==$SPEECH_SDK_VERSION" || die "pip install failed (is PyPI reachable?)"
+    rm -rf "$venv"
+    "$PYTHON" -m venv "$venv" || die "cannot make a virtualenv (install python3-venv)"
+    step "$package $version: installing from PyPI into $venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$package==$version" ||
+        die "pip install failed (is PyPI reachable?)"
 }
 
 install_packages
-install_azure_client
-install_speech_sdk
+install_client venv-azure-transcription azure-ai-transcription 1.0.0 azure.ai.transcription
+install_client venv-speech-sdk azure-cognitiveservices-speech 1.53.0 azure.cognitiveservices.speech
 if [ -n "${SPEECH_EMULATOR_MODEL_DIR:-}" ]; then
     install_model "${SPEECH_EMULATOR_MODEL:-base}" "$SPEECH_EMULATOR_MODEL_DIR"
 else

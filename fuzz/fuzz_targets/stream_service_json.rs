@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| speech_proto::__fuzz::stream_service_json(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| speech_proto::__fuzz::stream_service_json(data, std::time::Instant::now()));

@@ -23,7 +23,7 @@ use futures_util::future::{select, Either};
 use futures_util::{Stream, StreamExt};
 use http::Request;
 use rustls::pki_types::ServerName;
-use speech_proto::auth::{Authorize, TokenId};
+use speech_proto::auth::TokenId;
 use speech_proto::call::AuthStep;
 use speech_proto::stt::stream::frame::Timestamp;
 use speech_proto::stt::stream::{
@@ -230,21 +230,12 @@ impl Client {
         let refresh = inner
             .auth
             .authorize(&inner.clock, self, |auth, at| {
-                match auth.authorize(at.now, request) {
-                    Ok(Authorize::Ready(id)) => {
+                match auth.authorize_now(at.now, request) {
+                    Ok(Some(id)) => {
                         outcome = Some(Ok(id));
                         AuthStep::Done
                     }
-                    Ok(Authorize::Pending) => match auth.last_error() {
-                        Some(e) if !auth.is_fetching() && auth.poll_timeout().is_some() => {
-                            outcome = Some(Err(speech_proto::Error::TokenUnavailable {
-                                last_error: Some(Box::new(e.clone())),
-                                retry_in: auth.timeout_in(at.now),
-                            }));
-                            AuthStep::Done
-                        }
-                        _ => AuthStep::Pending,
-                    },
+                    Ok(None) => AuthStep::Pending,
                     Err(e) => {
                         outcome = Some(Err(e));
                         AuthStep::Done

@@ -321,6 +321,35 @@ pub(crate) struct EmulatorArgs {
     pub(crate) az_stand_in: Option<std::path::PathBuf>,
 }
 
+impl From<ModeArg> for speech_proto::recognize::Mode {
+    fn from(m: ModeArg) -> Self {
+        match m {
+            ModeArg::Conversation => Self::Conversation,
+            ModeArg::Interactive => Self::Interactive,
+            ModeArg::Dictation => Self::Dictation,
+        }
+    }
+}
+
+impl From<FormatArg> for speech_proto::recognize::ResultFormat {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Simple => Self::Simple,
+            FormatArg::Detailed => Self::Detailed,
+        }
+    }
+}
+
+impl From<ProfanityArg> for speech_proto::recognize::Profanity {
+    fn from(p: ProfanityArg) -> Self {
+        match p {
+            ProfanityArg::Masked => Self::Masked,
+            ProfanityArg::Removed => Self::Removed,
+            ProfanityArg::Raw => Self::Raw,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

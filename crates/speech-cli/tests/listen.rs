@@ -1,5 +1,5 @@
 //! Streaming recognition with the real offline engine (Whisper tiny.en: English suffices; the default model is
-//! measured in the note), the three-minute recording of `long_audio.rs`:
+//! measured by hand with `SPEECH_LISTEN_TEST_MODEL=base`), the three-minute recording of `long_audio.rs`:
 //!
 //! - once at real time, through the blocking client (`speech-ureq`, what `speech listen` runs on), to an
 //!   emulator whose connections live 30 s and whose tokens live 45 s;
@@ -37,7 +37,10 @@ fn engine() -> Arc<WhisperRecognizer> {
     static ENGINE: OnceLock<Arc<WhisperRecognizer>> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
-            let model = model_dir("tiny.en").unwrap_or_else(|e| panic!("{e}"));
+            // SPEECH_LISTEN_TEST_MODEL=base measures the default model instead (by hand: it is slower).
+            let name =
+                std::env::var("SPEECH_LISTEN_TEST_MODEL").unwrap_or_else(|_| "tiny.en".to_owned());
+            let model = model_dir(&name).unwrap_or_else(|e| panic!("{e}"));
             Arc::new(WhisperRecognizer::load(&model).unwrap_or_else(|e| panic!("{e}")))
         })
         .clone()

@@ -57,8 +57,11 @@ const RATE: u32 = 16_000;
 const HYPOTHESIS_FIRST: usize = RATE as usize / 2;
 /// …and the new audio after which the next one is computed (0.8 s).
 const HYPOTHESIS_EVERY: usize = RATE as usize * 8 / 10;
-/// The largest message taken (1 MiB).
+/// The largest message taken (1 MiB); a larger one is closed with 1009.
 pub(crate) const MAX_MESSAGE: usize = 1 << 20;
+/// The WebSocket layer's own cap (16 MiB): messages up to it are read whole, so that the 1009 close above is
+/// clean; a larger one breaks the connection.
+const MAX_WEBSOCKET_MESSAGE: usize = 16 << 20;
 /// The largest header block of a binary message.
 const MAX_HEADER_BLOCK: usize = 8192;
 
@@ -196,8 +199,8 @@ pub(crate) async fn handshake(
         profanity,
     };
     ws.protocols(["USP"])
-        .max_message_size(MAX_MESSAGE)
-        .max_frame_size(MAX_MESSAGE)
+        .max_message_size(MAX_WEBSOCKET_MESSAGE)
+        .max_frame_size(MAX_WEBSOCKET_MESSAGE)
         .on_upgrade(move |socket| async move {
             Connection::new(state, params).run(socket).await;
         })
@@ -419,6 +422,15 @@ impl Connection {
             tokio::select! {
                 message = socket.recv() => {
                     idle_deadline = Instant::now() + self.state.stream_idle_timeout;
+                    let too_large = match &message {
+                        Some(Ok(Message::Text(t))) => t.len() > MAX_MESSAGE,
+                        Some(Ok(Message::Binary(b))) => b.len() > MAX_MESSAGE,
+                        _ => false,
+                    };
+                    if too_large {
+                        close(&mut socket, 1009, "Message is too large.").await;
+                        return;
+                    }
                     let outcome = match message {
                         Some(Ok(Message::Text(text))) => match parse_text(text.as_str()) {
                             Ok(m) => self.on_message(m),

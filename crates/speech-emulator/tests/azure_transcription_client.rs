@@ -7,6 +7,8 @@
 //! `Content-Type`, `{"maxSpeakers": 2}` without `enabled`), so this checks the emulator's reading of the spec
 //! against Microsoft's writing of it.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
@@ -17,23 +19,7 @@ use speech_emulator::Emulator;
 
 /// The virtualenv's Python.
 fn python() -> PathBuf {
-    let cache = std::env::var_os("SPEECH_CACHE_DIR").map_or_else(
-        || {
-            let base = std::env::var_os("XDG_CACHE_HOME").map_or_else(
-                || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
-                PathBuf::from,
-            );
-            base.join("speech-rs")
-        },
-        PathBuf::from,
-    );
-    let python = cache.join("venv-azure-transcription/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/setup.sh (it installs azure-ai-transcription)",
-        python.display()
-    );
-    python
+    common::venv_python("venv-azure-transcription", "azure-ai-transcription")
 }
 
 fn wav(samples: &[i16]) -> Vec<u8> {

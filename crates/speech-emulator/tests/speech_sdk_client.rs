@@ -11,6 +11,8 @@
 
 #![cfg(feature = "whisper")]
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
@@ -25,23 +27,7 @@ const JFK: &str = "And so my fellow Americans, ask not what your country can do 
 
 /// The virtualenv's Python.
 fn python() -> PathBuf {
-    let cache = std::env::var_os("SPEECH_CACHE_DIR").map_or_else(
-        || {
-            let base = std::env::var_os("XDG_CACHE_HOME").map_or_else(
-                || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
-                PathBuf::from,
-            );
-            base.join("speech-rs")
-        },
-        PathBuf::from,
-    );
-    let python = cache.join("venv-speech-sdk/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/setup.sh (it installs azure-cognitiveservices-speech)",
-        python.display()
-    );
-    python
+    common::venv_python("venv-speech-sdk", "azure-cognitiveservices-speech")
 }
 
 fn sdk(host: &str, key: &str, mode: &str) -> Value {

@@ -237,15 +237,10 @@ fn decode_in_pieces(
 }
 
 /// A streaming session with an open connection whose first turn has begun (its header sent), and that turn's
-/// `X-RequestId`, for feeding service messages.
-fn open_stream_session() -> (
-    crate::stt::stream::StreamSession,
-    std::time::Instant,
-    String,
-) {
+/// `X-RequestId`, for feeding service messages. `now` comes from the caller (the core reads no clock).
+fn open_stream_session(now: std::time::Instant) -> (crate::stt::stream::StreamSession, String) {
     use crate::stt::stream::frame::{decode_text, Timestamp};
     use crate::stt::stream::{Action, StreamRequest, StreamSession, StreamSettings};
-    let now = std::time::Instant::now();
     let endpoint = crate::Endpoint::base_url("http://127.0.0.1:5000").expect("a loopback URL");
     let mut s = StreamSession::new(
         endpoint,
@@ -265,7 +260,7 @@ fn open_stream_session() -> (
             }
         }
     }
-    (s, now, turn)
+    (s, turn)
 }
 
 fn drain_stream_session(s: &mut crate::stt::stream::StreamSession, now: std::time::Instant) {
@@ -286,8 +281,8 @@ fn drain_stream_session(s: &mut crate::stt::stream::StreamSession, now: std::tim
 /// The speech WebSocket message codec. Byte 0 bit 0 picks a text or a binary frame; the rest is the frame. A
 /// frame that decodes must end with its body, and re-encoded (text: as the service writes it; binary: as a
 /// client does) it must decode to the same path, request id and body. Then the frame goes to a streaming
-/// session with an open connection, as if the service had sent it.
-pub fn stream_frame(data: &[u8]) {
+/// session with an open connection, as if the service had sent it, at `now` (the caller's clock).
+pub fn stream_frame(data: &[u8], now: std::time::Instant) {
     use crate::stt::stream::frame::{
         decode_binary, decode_text, encode_binary, encode_service_text, Timestamp,
     };
@@ -327,7 +322,7 @@ pub fn stream_frame(data: &[u8]) {
             let _ = (e.to_string(), e.close_reason(), e.close_code());
         }
     }
-    let (mut s, now, _) = open_stream_session();
+    let (mut s, _) = open_stream_session(now);
     if binary {
         s.handle_binary(now, frame, 0.5);
     } else {
@@ -338,8 +333,8 @@ pub fn stream_frame(data: &[u8]) {
 
 /// The service messages' bodies: byte 0 picks the path (turn.start, speech.startDetected, speech.hypothesis,
 /// speech.fragment, speech.phrase, speech.endDetected, turn.end, another), the rest is the body. The message is
-/// parsed, then sent to a streaming session for its current turn, twice.
-pub fn stream_service_json(data: &[u8]) {
+/// parsed, then sent to a streaming session for its current turn, twice, at `now` (the caller's clock).
+pub fn stream_service_json(data: &[u8], now: std::time::Instant) {
     use crate::stt::stream::frame::{decode_text, encode_service_text};
     const PATHS: [&str; 8] = [
         "turn.start",
@@ -354,7 +349,7 @@ pub fn stream_service_json(data: &[u8]) {
     let (ctl, body) = data.split_first().map_or((0, data), |(c, r)| (*c, r));
     let path = PATHS[usize::from(ctl) % PATHS.len()];
     let body = String::from_utf8_lossy(body);
-    let (mut s, now, turn) = open_stream_session();
+    let (mut s, turn) = open_stream_session(now);
     let text = encode_service_text(path, &turn, &body);
     if let Ok(m) = decode_text(text.as_bytes()) {
         let _ = format!(

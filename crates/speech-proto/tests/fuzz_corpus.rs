@@ -73,13 +73,14 @@ fn chunked_decoder() {
 
 #[test]
 fn stream_frame() {
-    replay("stream_frame", speech_proto::__fuzz::stream_frame);
+    replay("stream_frame", |d| {
+        speech_proto::__fuzz::stream_frame(d, std::time::Instant::now())
+    });
 }
 
 #[test]
 fn stream_service_json() {
-    replay(
-        "stream_service_json",
-        speech_proto::__fuzz::stream_service_json,
-    );
+    replay("stream_service_json", |d| {
+        speech_proto::__fuzz::stream_service_json(d, std::time::Instant::now())
+    });
 }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use http::Request;
-use speech_proto::auth::{Authorize, TokenId};
+use speech_proto::auth::TokenId;
 use speech_proto::call::AuthStep;
 use speech_proto::stt::stream::frame::Timestamp;
 use speech_proto::stt::stream::{
@@ -279,22 +279,12 @@ impl Client {
         let fetch = |r: Request<()>| self.fetch_token(r);
         let mut outcome: Option<Result<TokenId, speech_proto::Error>> = None;
         inner.auth.authorize(&inner.clock, &fetch, |auth, at| {
-            match auth.authorize(at.now, request) {
-                Ok(Authorize::Ready(id)) => {
+            match auth.authorize_now(at.now, request) {
+                Ok(Some(id)) => {
                     outcome = Some(Ok(id));
                     AuthStep::Done
                 }
-                Ok(Authorize::Pending) => match auth.last_error() {
-                    // The machine is backing off after a failed fetch: report it rather than wait.
-                    Some(e) if !auth.is_fetching() && auth.poll_timeout().is_some() => {
-                        outcome = Some(Err(speech_proto::Error::TokenUnavailable {
-                            last_error: Some(Box::new(e.clone())),
-                            retry_in: auth.timeout_in(at.now),
-                        }));
-                        AuthStep::Done
-                    }
-                    _ => AuthStep::Pending,
-                },
+                Ok(None) => AuthStep::Pending,
                 Err(e) => {
                     outcome = Some(Err(e));
                     AuthStep::Done

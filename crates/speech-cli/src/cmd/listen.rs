@@ -10,32 +10,21 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use speech_proto::stt::short::{Mode, Profanity, RecognitionStatus, ResultFormat};
+use speech_proto::stt::short::RecognitionStatus;
 use speech_proto::stt::stream::{EndReason, Pacing, StreamEvent, StreamRequest, StreamSettings};
 use speech_proto::stt::Transcript;
 
-use crate::cli::{FormatArg, GlobalArgs, ListenArgs, ModeArg, OutputArg, ProfanityArg};
+use crate::cli::{FormatArg, GlobalArgs, ListenArgs, OutputArg};
 use crate::embedded::Needs;
 use crate::exit::{Code, Failure};
 use crate::session::Session;
 
 fn request(args: &ListenArgs) -> StreamRequest {
     let mut r = StreamRequest::new(args.language.clone())
-        .mode(match args.mode {
-            ModeArg::Conversation => Mode::Conversation,
-            ModeArg::Interactive => Mode::Interactive,
-            ModeArg::Dictation => Mode::Dictation,
-        })
-        .format(match args.format {
-            FormatArg::Simple => ResultFormat::Simple,
-            FormatArg::Detailed => ResultFormat::Detailed,
-        });
+        .mode(args.mode.into())
+        .format(args.format.into());
     if let Some(p) = args.profanity {
-        r = r.profanity(match p {
-            ProfanityArg::Masked => Profanity::Masked,
-            ProfanityArg::Removed => Profanity::Removed,
-            ProfanityArg::Raw => Profanity::Raw,
-        });
+        r = r.profanity(p.into());
     }
     r
 }

@@ -22,14 +22,13 @@ use std::sync::mpsc;
 use indicatif::{ProgressBar, ProgressStyle};
 use speech_proto::audio::{parse_wav_header, WavCodec};
 use speech_proto::recognize::{
-    AudioContentType, Mode, Profanity, Recognition, RecognitionRequest, RecognitionStatus,
-    ResultFormat,
+    AudioContentType, Recognition, RecognitionRequest, RecognitionStatus,
 };
 use speech_proto::stt::fast::{FastTranscriptionOptions, ProfanityFilterMode};
 use speech_proto::stt::{TranscribeOptions, Transcript};
 use speech_ureq::Client;
 
-use crate::cli::{ApiArg, FormatArg, GlobalArgs, ModeArg, OutputArg, ProfanityArg, TranscribeArgs};
+use crate::cli::{ApiArg, FormatArg, GlobalArgs, OutputArg, ProfanityArg, TranscribeArgs};
 use crate::embedded::Needs;
 use crate::exit::Failure;
 use crate::output::recognition_json;
@@ -94,21 +93,10 @@ fn request(args: &TranscribeArgs) -> RecognitionRequest {
         .next()
         .unwrap_or_else(|| "en-US".to_owned());
     let mut r = RecognitionRequest::new(language)
-        .mode(match args.mode {
-            ModeArg::Conversation => Mode::Conversation,
-            ModeArg::Interactive => Mode::Interactive,
-            ModeArg::Dictation => Mode::Dictation,
-        })
-        .format(match args.format {
-            FormatArg::Simple => ResultFormat::Simple,
-            FormatArg::Detailed => ResultFormat::Detailed,
-        });
+        .mode(args.mode.into())
+        .format(args.format.into());
     if let Some(p) = args.profanity {
-        r = r.profanity(match p {
-            ProfanityArg::Masked => Profanity::Masked,
-            ProfanityArg::Removed => Profanity::Removed,
-            ProfanityArg::Raw => Profanity::Raw,
-        });
+        r = r.profanity(p.into());
     }
     r
 }

@@ -418,3 +418,27 @@ pub async fn eventually(mut cond: impl FnMut() -> bool) {
     }
     panic!("condition not reached within 10 s");
 }
+
+/// The Python of a virtualenv `scripts/setup.sh` made under the cache directory (`$SPEECH_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/speech-rs`, else `~/.cache/speech-rs`); `package` names what it installs there, for the message
+/// when it is missing.
+pub fn venv_python(venv: &str, package: &str) -> std::path::PathBuf {
+    use std::path::PathBuf;
+    let cache = std::env::var_os("SPEECH_CACHE_DIR").map_or_else(
+        || {
+            let base = std::env::var_os("XDG_CACHE_HOME").map_or_else(
+                || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
+                PathBuf::from,
+            );
+            base.join("speech-rs")
+        },
+        PathBuf::from,
+    );
+    let python = cache.join(venv).join("bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/setup.sh (it installs {package})",
+        python.display()
+    );
+    python
+}

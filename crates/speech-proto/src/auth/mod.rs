@@ -494,6 +494,29 @@ impl Auth {
         }
     }
 
+    /// Authorize a request the call machine does not run (a WebSocket handshake): `Ok(Some(id))` when the header
+    /// was added, `Ok(None)` while a token is being fetched (drain [`Auth::poll_action`], perform it, ask again),
+    /// and [`Error::TokenUnavailable`] when the last fetch failed and the machine is waiting out its backoff —
+    /// rather than waiting, the caller reports that (a streaming session retries the connection later).
+    pub fn authorize_now<B>(
+        &mut self,
+        now: Instant,
+        request: &mut Request<B>,
+    ) -> Result<Option<TokenId>, Error> {
+        match self.authorize(now, request)? {
+            Authorize::Ready(id) => Ok(Some(id)),
+            Authorize::Pending => match self.last_error() {
+                Some(e) if !self.is_fetching() && self.poll_timeout().is_some() => {
+                    Err(Error::TokenUnavailable {
+                        last_error: Some(Box::new(e.clone())),
+                        retry_in: self.timeout_in(now),
+                    })
+                }
+                _ => Ok(None),
+            },
+        }
+    }
+
     /// Like [`Auth::authorize`], on request parts.
     pub fn authorize_parts(
         &mut self,

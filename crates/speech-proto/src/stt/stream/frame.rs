@@ -42,9 +42,15 @@ pub const MAX_HEADERS: usize = 64;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Timestamp(pub u64);
 
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = self.0 % 1000;
+impl Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SSZ`: the time without its milliseconds (proleptic Gregorian calendar, UTC).
+    pub fn to_seconds_string(self) -> String {
+        let (date, time) = self.civil();
+        format!("{date}T{time}Z")
+    }
+
+    /// (`YYYY-MM-DD`, `HH:MM:SS`).
+    fn civil(self) -> (String, String) {
         let secs = self.0 / 1000;
         let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
         let rem = secs % 86_400;
@@ -58,13 +64,18 @@ impl fmt::Display for Timestamp {
         let day = doy - (153 * mp + 2) / 5 + 1;
         let month = if mp < 10 { mp + 3 } else { mp - 9 };
         let year = yoe + era * 400 + i64::from(month <= 2);
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{ms:03}Z",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
+        (
+            format!("{year:04}-{month:02}-{day:02}"),
+            format!("{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60),
         )
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, as `X-Timestamp` wants it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (date, time) = self.civil();
+        write!(f, "{date}T{time}.{:03}Z", self.0 % 1000)
     }
 }
 
