@@ -39,10 +39,29 @@ pub(crate) async fn read_body(
         if let Ok(data) = frame.into_data() {
             total += data.len() as u64;
             if total > limit {
+                drain(body, timeout).await;
                 return Err(BodyError::TooLarge);
             }
             let room = keep.saturating_sub(kept.len());
             kept.extend_from_slice(&data[..data.len().min(room)]);
+        }
+    }
+}
+
+/// The most of an over-long body read and dropped before the `413` (64 MiB).
+const MAX_DRAIN: u64 = 64 << 20;
+
+/// Read and drop the rest of a body that is over its limit (up to [`MAX_DRAIN`], within the timeout between
+/// frames), as servers do with a lingering close: closing a connection with unread bytes in it resets it, often
+/// before the client has read the answer.
+async fn drain(mut body: Body, timeout: Duration) {
+    let mut drained = 0u64;
+    while drained < MAX_DRAIN {
+        match tokio::time::timeout(timeout, body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                drained += frame.data_ref().map_or(0, |d| d.len() as u64);
+            }
+            _ => return,
         }
     }
 }
