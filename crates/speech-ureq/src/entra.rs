@@ -69,7 +69,8 @@ impl<T: EntraTokenSource + ?Sized> EntraTokenSource for std::sync::Arc<T> {
 /// --query accessToken -o tsv`. The command prints the token alone (its expiry is read from its `exp` claim) or
 /// the JSON of `az account get-access-token -o json` (see
 /// [`EntraAccessToken::from_tool_output`]). A non-zero exit fails with the command's stderr (its last lines);
-/// the token never appears in errors.
+/// the token never appears in errors, and of the command line only the program's name does (its arguments may
+/// hold a secret).
 ///
 /// ```no_run
 /// use speech_ureq::speech_proto::{Credential, Endpoint};
@@ -87,9 +88,18 @@ impl<T: EntraTokenSource + ?Sized> EntraTokenSource for std::sync::Arc<T> {
 /// .build()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct TokenCommand {
     command: String,
+}
+
+impl std::fmt::Debug for TokenCommand {
+    /// Only the program's name: the rest of a command line may hold a secret (a client secret, a password).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenCommand")
+            .field("program", &self.program())
+            .finish_non_exhaustive()
+    }
 }
 
 impl TokenCommand {
@@ -103,6 +113,12 @@ impl TokenCommand {
     /// The command line.
     pub fn command(&self) -> &str {
         &self.command
+    }
+
+    /// The program the command line starts with, for messages (its arguments may hold secrets and are never
+    /// shown).
+    pub fn program(&self) -> &str {
+        self.command.split_whitespace().next().unwrap_or_default()
     }
 }
 
@@ -129,7 +145,7 @@ impl EntraTokenSource for TokenCommand {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| format!("cannot run the token command {:?}: {e}", self.command))?;
+            .map_err(|e| format!("cannot run the token command ({}): {e}", self.program()))?;
         // Read stderr on another thread so that a chatty command cannot block on a full pipe.
         let (Some(mut stderr), Some(stdout)) = (child.stderr.take(), child.stdout.take()) else {
             return Err("the token command's output pipes could not be opened".into());
@@ -153,8 +169,8 @@ impl EntraTokenSource for TokenCommand {
             let tail: Vec<&str> = errs.lines().filter(|l| !l.trim().is_empty()).collect();
             let tail = tail[tail.len().saturating_sub(3)..].join(" / ");
             return Err(format!(
-                "the token command {:?} failed ({status}){}",
-                self.command,
+                "the token command ({}) failed ({status}){}",
+                self.program(),
                 if tail.is_empty() {
                     String::new()
                 } else {
@@ -165,8 +181,8 @@ impl EntraTokenSource for TokenCommand {
         }
         let text = String::from_utf8(out).map_err(|_| {
             format!(
-                "the token command {:?} printed bytes that are not UTF-8",
-                self.command
+                "the token command ({}) printed bytes that are not UTF-8",
+                self.program()
             )
         })?;
         EntraAccessToken::from_tool_output(&text).map_err(|e| {
@@ -174,7 +190,25 @@ impl EntraTokenSource for TokenCommand {
                 speech_proto::Error::TokenSource { message } => message,
                 other => other.to_string(),
             };
-            format!("{message} (command {:?})", self.command).into()
+            format!("{message} (command {})", self.program()).into()
         })
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_commands_arguments_never_show() {
+        let command = TokenCommand::new("sh -c 'echo oops >&2; exit 3' --client-secret hunter2");
+        assert!(!format!("{command:?}").contains("hunter2"));
+        let e = command.get_token("scope").unwrap_err().to_string();
+        assert!(e.contains("oops") && e.contains("(sh)"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+        let e = TokenCommand::new("echo not-a-token --secret hunter2")
+            .get_token("s")
+            .unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
     }
 }
