@@ -27,7 +27,9 @@ use crate::unversioned::BoxFuture;
 /// # #[async_trait::async_trait]
 /// # impl azure_core::credentials::TokenCredential for ManagedIdentity {
 /// #     async fn get_token(&self, _: &[&str], _: Option<azure_core::credentials::TokenRequestOptions<'_>>)
-/// #         -> azure_core::Result<azure_core::credentials::AccessToken> { unimplemented!() }
+/// #         -> azure_core::Result<azure_core::credentials::AccessToken> {
+/// #         Err(azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, "an example"))
+/// #     }
 /// # }
 /// use speech_async::speech_proto::{Credential, Endpoint};
 /// use speech_async::{AzureCredential, Client};

@@ -156,7 +156,10 @@ impl Client {
     /// # fn main() -> Result<(), speech_async::Error> {
     /// use futures_util::{AsyncWriteExt, StreamExt};
     /// use speech_async::speech_proto::stt::stream::{StreamEvent, StreamRequest, StreamSettings};
-    /// # let client: speech_async::Client = todo!();
+    /// # use speech_async::speech_proto::{Credential, Endpoint};
+    /// # let client = speech_async::Client::builder(Endpoint::region("westus")?, Credential::key("k")?)
+    /// #     .runtime(speech_async::runtime::Smol)
+    /// #     .build()?;
     /// # let pcm: Vec<u8> = Vec::new();
     /// smol::block_on(async {
     ///     let (mut audio, mut events) = client.listen(StreamRequest::new("en-US"), StreamSettings::default())?;
