@@ -1,20 +1,29 @@
-//! Speech synthesis by running the system's `flite` and `espeak-ng` programs.
+//! Speech synthesis by running the system's `flite`, `pico2wave` and `espeak-ng` programs.
 //!
 //! - English voices `slt`, `rms`, `awb` and `kal` are spoken by `flite -voice <v> -t TEXT -o FILE` (BSD-style
 //!   licence, 8 or 16 kHz). Whisper recognises flite's voices nearly perfectly, which makes round trips exact.
+//! - German, French, Spanish and Italian voices (by the voice's locale: `de-*`, `fr-*`, `es-*`, `it-*`) are
+//!   spoken by SVOX Pico, `pico2wave -l <de-DE|fr-FR|es-ES|it-IT> -w FILE` with the text on standard input
+//!   (16 kHz, one female voice per language; Debian's `libttspico-utils`, in its non-free archive). Whisper hears
+//!   Pico's voices about as well as a person's; espeak-ng's formant voices in these languages it often cannot
+//!   (word error rates of 27–100 % were measured, against 0–8 % with Pico). Pico reads a few markup tags inside
+//!   its text, some of which name files (`<genfile>`, `<play>`), so `<` and `>` in the text become `‹` and `›`
+//!   before Pico sees it; the speaking rate is Pico's own `<speed level>` tag.
 //! - Every other engine voice is an espeak-ng voice code (`de`, `fr`, `cmn`, `en-gb`, …) and is spoken by
 //!   `espeak-ng -v <code> -s <wpm> -w FILE -- TEXT` (22 050 Hz). The default speed is 150 words per minute, a
 //!   little slower than espeak-ng's own 175, because recognisers hear it much better.
 //!   espeak-ng speaks an unknown voice code with its default voice rather than failing, so the mapping from
-//!   Azure voices to codes has to use codes that `espeak-ng --voices` lists.
-//! - When flite is not installed, English voices fall back to espeak-ng (`en-us`, or `en-gb` for `en-GB`).
+//!   Azure voices to codes has to use codes that `espeak-ng --voices` lists. Voices Pico would speak fall back to
+//!   espeak-ng when `pico2wave` is not installed.
+//! - When flite is not installed, English voices fall back to Pico (`en-US`, or `en-GB` for `en-GB`), then to
+//!   espeak-ng (`en-us` or `en-gb`).
 //!
 //! The programs are run directly (never through a shell) and never linked, so espeak-ng's GPL does not reach this
-//! crate. The text goes in as one argument per chunk: control characters become spaces, and text longer than
-//! [`MAX_CHUNK_CHARS`] is split at sentence or word boundaries and the chunks' audio is joined. Each run is
-//! killed if it takes longer than [`RUN_TIMEOUT`].
+//! crate. The text goes in as one argument per chunk (Pico: on standard input): control characters become spaces,
+//! and text longer than [`MAX_CHUNK_CHARS`] is split at sentence or word boundaries and the chunks' audio is
+//! joined. Each run is killed if it takes longer than [`RUN_TIMEOUT`].
 //!
-//! Install both programs with `scripts/setup.sh`.
+//! Install the programs with `scripts/setup.sh`.
 
 use std::env;
 use std::io::{Read, Seek, SeekFrom};
@@ -45,34 +54,57 @@ const FLITE_VOICES: &[&str] = &["slt", "rms", "awb", "kal"];
 
 const SETUP_HINT: &str = "run scripts/setup.sh";
 
-/// A [`Synthesizer`] that runs `flite` (English) and `espeak-ng` (every other language) as programs.
+/// Pico's speaking speed at rate 1.0 (its `<speed level>`; 100 is its normal speed).
+const PICO_DEFAULT_SPEED: f64 = 100.0;
+
+/// A [`Synthesizer`] that runs `flite` (English), `pico2wave` (German, French, Spanish, Italian) and `espeak-ng`
+/// (every other language) as programs.
 #[derive(Clone, Debug)]
 pub struct SystemTts {
     flite: Option<PathBuf>,
+    pico: Option<PathBuf>,
     espeak_ng: Option<PathBuf>,
 }
 
 impl SystemTts {
-    /// Finds `flite` and `espeak-ng` on `PATH`. Succeeds when at least one is there; a voice whose program is
-    /// missing then fails with an error that names it (English voices fall back to espeak-ng).
+    /// Finds `flite`, `pico2wave` and `espeak-ng` on `PATH`. Succeeds when at least one is there; a voice whose
+    /// programs are all missing then fails with an error that names them.
     pub fn detect() -> Result<Self, EngineError> {
-        let tts = Self::from_paths(find_on_path("flite"), find_on_path("espeak-ng"));
-        if tts.flite.is_none() && tts.espeak_ng.is_none() {
+        let tts = Self::from_paths(find_on_path("flite"), find_on_path("espeak-ng"))
+            .with_pico(find_on_path("pico2wave"));
+        if tts.flite.is_none() && tts.pico.is_none() && tts.espeak_ng.is_none() {
             return Err(EngineError::new(format!(
-                "neither flite nor espeak-ng is installed (searched PATH): {SETUP_HINT}"
+                "none of flite, pico2wave and espeak-ng is installed (searched PATH): {SETUP_HINT}"
             )));
         }
         Ok(tts)
     }
 
-    /// Uses the given programs (`None` for one that is not installed), for installs outside `PATH`.
+    /// Uses the given programs (`None` for one that is not installed), for installs outside `PATH`. Pico is not
+    /// used unless [`with_pico`](Self::with_pico) names it.
     pub fn from_paths(flite: Option<PathBuf>, espeak_ng: Option<PathBuf>) -> Self {
-        Self { flite, espeak_ng }
+        Self {
+            flite,
+            pico: None,
+            espeak_ng,
+        }
+    }
+
+    /// Uses `pico2wave` at this path (`None`: not installed) for the languages Pico speaks.
+    #[must_use]
+    pub fn with_pico(mut self, pico2wave: Option<PathBuf>) -> Self {
+        self.pico = pico2wave;
+        self
     }
 
     /// The `flite` program in use, if any.
     pub fn flite(&self) -> Option<&Path> {
         self.flite.as_deref()
+    }
+
+    /// The `pico2wave` program in use, if any.
+    pub fn pico(&self) -> Option<&Path> {
+        self.pico.as_deref()
     }
 
     /// The `espeak-ng` program in use, if any.
@@ -92,17 +124,21 @@ impl SystemTts {
                     duration_stretch: 1.0 / rate,
                 });
             }
+            let british = input.locale.eq_ignore_ascii_case("en-GB");
+            if let Some(pico) = &self.pico {
+                return Ok(Run::Pico {
+                    program: pico.clone(),
+                    language: if british { "en-GB" } else { "en-US" },
+                    speed: pico_speed(rate),
+                });
+            }
             let espeak = self.espeak_ng.clone().ok_or_else(|| {
                 EngineError::new(format!(
-                    "voice {voice:?} needs flite (or espeak-ng as a fallback), and neither is installed: \
-                     {SETUP_HINT}"
+                    "voice {voice:?} needs flite (or pico2wave or espeak-ng as a fallback), and none is \
+                     installed: {SETUP_HINT}"
                 ))
             })?;
-            let code = if input.locale.eq_ignore_ascii_case("en-GB") {
-                "en-gb"
-            } else {
-                "en-us"
-            };
+            let code = if british { "en-gb" } else { "en-us" };
             return Ok(Run::Espeak {
                 program: espeak,
                 voice: code.to_owned(),
@@ -119,9 +155,21 @@ impl SystemTts {
                 "invalid espeak-ng voice code {voice:?}"
             )));
         }
+        if let (Some(pico), Some(language)) = (&self.pico, pico_language(input.locale)) {
+            return Ok(Run::Pico {
+                program: pico.clone(),
+                language,
+                speed: pico_speed(rate),
+            });
+        }
         let espeak = self.espeak_ng.clone().ok_or_else(|| {
+            let programs = if pico_language(input.locale).is_some() {
+                "pico2wave or espeak-ng, and neither is"
+            } else {
+                "espeak-ng, which is not"
+            };
             EngineError::new(format!(
-                "voice {voice:?} ({}) needs espeak-ng, which is not installed: {SETUP_HINT}",
+                "voice {voice:?} ({}) needs {programs} installed: {SETUP_HINT}",
                 input.locale
             ))
         })?;
@@ -135,10 +183,14 @@ impl SystemTts {
 
 impl Synthesizer for SystemTts {
     fn name(&self) -> &str {
-        match (&self.flite, &self.espeak_ng) {
-            (Some(_), Some(_)) => "flite+espeak-ng",
-            (Some(_), None) => "flite",
-            _ => "espeak-ng",
+        match (&self.flite, &self.pico, &self.espeak_ng) {
+            (Some(_), Some(_), Some(_)) => "flite+pico2wave+espeak-ng",
+            (Some(_), Some(_), None) => "flite+pico2wave",
+            (Some(_), None, Some(_)) => "flite+espeak-ng",
+            (Some(_), None, None) => "flite",
+            (None, Some(_), Some(_)) => "pico2wave+espeak-ng",
+            (None, Some(_), None) => "pico2wave",
+            (None, None, _) => "espeak-ng",
         }
     }
 
@@ -178,6 +230,13 @@ enum Run {
         voice: String,
         duration_stretch: f64,
     },
+    Pico {
+        program: PathBuf,
+        /// One of the languages Pico ships: `de-DE`, `fr-FR`, `es-ES`, `it-IT`, `en-US`, `en-GB`.
+        language: &'static str,
+        /// Pico's `<speed level>` (100 is normal).
+        speed: u32,
+    },
     Espeak {
         program: PathBuf,
         voice: String,
@@ -189,6 +248,7 @@ impl Run {
     fn program_name(&self) -> &'static str {
         match self {
             Run::Flite { .. } => "flite",
+            Run::Pico { .. } => "pico2wave",
             Run::Espeak { .. } => "espeak-ng",
         }
     }
@@ -196,7 +256,7 @@ impl Run {
     fn native_rate(&self) -> u32 {
         match self {
             Run::Flite { voice, .. } if voice == "kal" => 8_000,
-            Run::Flite { .. } => 16_000,
+            Run::Flite { .. } | Run::Pico { .. } => 16_000,
             Run::Espeak { .. } => 22_050,
         }
     }
@@ -211,6 +271,7 @@ impl Run {
             .map_err(|e| {
                 EngineError::new(format!("cannot create a temporary file for {name}: {e}"))
             })?;
+        let mut stdin = None;
         let mut command = match self {
             Run::Flite {
                 program,
@@ -226,6 +287,16 @@ impl Run {
                     .arg(text)
                     .arg("-o")
                     .arg(wav.path());
+                c
+            }
+            Run::Pico {
+                program,
+                language,
+                speed,
+            } => {
+                stdin = Some(pico_text(text, *speed));
+                let mut c = Command::new(program);
+                c.arg("-l").arg(language).arg("-w").arg(wav.path());
                 c
             }
             Run::Espeak {
@@ -245,7 +316,7 @@ impl Run {
                 c
             }
         };
-        run_with_timeout(&mut command, name)?;
+        run_with_timeout(&mut command, name, stdin.as_deref())?;
         let mut file = wav
             .reopen()
             .map_err(|e| EngineError::new(format!("cannot read the audio {name} wrote: {e}")))?;
@@ -264,16 +335,33 @@ impl Run {
     }
 }
 
-/// Runs a command with no input, discarding its standard output, and kills it after [`RUN_TIMEOUT`]. A non-zero
-/// exit becomes an error that quotes the start of its standard error.
-fn run_with_timeout(command: &mut Command, name: &str) -> Result<(), EngineError> {
+/// Runs a command with `input` (or nothing) on its standard input, discarding its standard output, and kills it
+/// after [`RUN_TIMEOUT`]. A non-zero exit becomes an error that quotes the start of its standard error.
+fn run_with_timeout(
+    command: &mut Command,
+    name: &str,
+    input: Option<&str>,
+) -> Result<(), EngineError> {
+    let stdin = match input {
+        None => Stdio::null(),
+        Some(text) => {
+            // A file rather than a pipe: the child reads it at its own pace and nothing here can block on it.
+            let mut file = tempfile::tempfile().map_err(|e| {
+                EngineError::new(format!("cannot create a temporary file for {name}: {e}"))
+            })?;
+            std::io::Write::write_all(&mut file, text.as_bytes())
+                .and_then(|()| file.seek(SeekFrom::Start(0)).map(drop))
+                .map_err(|e| EngineError::new(format!("cannot write {name}'s input: {e}")))?;
+            Stdio::from(file)
+        }
+    };
     let mut stderr = tempfile::tempfile()
         .map_err(|e| EngineError::new(format!("cannot create a temporary file for {name}: {e}")))?;
     let stderr_for_child = stderr
         .try_clone()
         .map_err(|e| EngineError::new(format!("cannot set up {name}'s standard error: {e}")))?;
     let mut child = command
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::null())
         .stderr(Stdio::from(stderr_for_child))
         .spawn()
@@ -343,6 +431,45 @@ fn sanitize_rate(rate: f64) -> f64 {
 fn espeak_wpm(rate: f64) -> u32 {
     // ok: the value is clamped to 80..=450, so the cast cannot truncate.
     (ESPEAK_DEFAULT_WPM * rate).round().clamp(80.0, 450.0) as u32
+}
+
+/// The Pico language for a voice's locale, by its language subtag: German, French, Spanish and Italian (any
+/// region) are spoken by Pico's de-DE, fr-FR, es-ES and it-IT voices. English is not: flite speaks it.
+fn pico_language(locale: &str) -> Option<&'static str> {
+    let language = locale.split(['-', '_']).next().unwrap_or_default();
+    [
+        ("de", "de-DE"),
+        ("fr", "fr-FR"),
+        ("es", "es-ES"),
+        ("it", "it-IT"),
+    ]
+    .into_iter()
+    .find(|(code, _)| language.eq_ignore_ascii_case(code))
+    .map(|(_, pico)| pico)
+}
+
+/// Pico's `<speed level>` for a rate multiplier, within the 20–500 it accepts.
+fn pico_speed(rate: f64) -> u32 {
+    // ok: the value is clamped to 20..=500, so the cast cannot truncate.
+    (PICO_DEFAULT_SPEED * rate).round().clamp(20.0, 500.0) as u32
+}
+
+/// The text Pico reads: its markup characters neutralised (Pico's tags can name files to write or play), and the
+/// speed as Pico's own tag when it is not the default.
+fn pico_text(text: &str, speed: u32) -> String {
+    let plain: String = text
+        .chars()
+        .map(|c| match c {
+            '<' => '\u{2039}',
+            '>' => '\u{203a}',
+            c => c,
+        })
+        .collect();
+    if f64::from(speed) == PICO_DEFAULT_SPEED {
+        plain
+    } else {
+        format!("<speed level=\"{speed}\">{plain}</speed>")
+    }
 }
 
 /// Replaces control characters (including newlines and tabs) with spaces and collapses runs of whitespace.
@@ -529,6 +656,7 @@ mod tests {
     fn espeak_speaks_german_at_22_khz_and_rate_changes_duration() {
         let t = tts();
         require(t.espeak_ng(), "espeak-ng");
+        let t = SystemTts::from_paths(None, t.espeak_ng().map(Path::to_path_buf));
         let text = "Guten Morgen, wie geht es Ihnen heute?";
         let normal = t
             .synthesize(input(text, "de-DE", "de", 1.0))
@@ -540,6 +668,112 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         let ratio = slow.duration_secs() / normal.duration_secs();
         assert!((1.4..2.6).contains(&ratio), "slow/normal = {ratio}");
+    }
+
+    #[test]
+    fn pico_speaks_german_french_spanish_and_italian_at_16_khz() {
+        let t = tts();
+        require(t.pico(), "pico2wave");
+        for (locale, voice, text) in [
+            ("de-DE", "de", "Guten Morgen, wie geht es Ihnen heute?"),
+            ("de-CH", "de", "Guten Morgen."),
+            ("fr-FR", "fr", "Bonjour, comment allez-vous ?"),
+            ("es-MX", "es-419", "Buenos días."),
+            ("it-IT", "it", "Buongiorno a tutti."),
+        ] {
+            let pcm = t
+                .synthesize(input(text, locale, voice, 1.0))
+                .unwrap_or_else(|e| panic!("{locale}: {e}"));
+            assert_eq!(pcm.sample_rate, 16_000, "{locale}");
+            assert!(
+                pcm.duration_secs() > 0.5,
+                "{locale}: {} s",
+                pcm.duration_secs()
+            );
+            assert!(rms(&pcm.samples) > 300.0, "{locale}: too quiet");
+        }
+    }
+
+    #[test]
+    fn pico_rate_changes_duration() {
+        let t = tts();
+        require(t.pico(), "pico2wave");
+        let text = "Der Zug fährt morgen früh nach Berlin.";
+        let normal = t
+            .synthesize(input(text, "de-DE", "de", 1.0))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let slow = t
+            .synthesize(input(text, "de-DE", "de", 0.5))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let ratio = slow.duration_secs() / normal.duration_secs();
+        assert!((1.4..2.6).contains(&ratio), "slow/normal = {ratio}");
+    }
+
+    #[test]
+    fn pico_markup_in_the_text_is_spoken_not_obeyed() {
+        let t = tts();
+        require(t.pico(), "pico2wave");
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let target = dir.path().join("written.wav");
+        let text = format!(
+            "Vorher <genfile file=\"{}\">mitten</genfile> <speed level=\"500\">nachher</speed>",
+            target.display()
+        );
+        let pcm = t
+            .synthesize(input(&text, "de-DE", "de", 1.0))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(pcm.duration_secs() > 1.0, "{} s", pcm.duration_secs());
+        assert!(!target.exists(), "Pico obeyed a <genfile> tag in the text");
+        assert_eq!(pico_text("a<b>c", 100), "a\u{2039}b\u{203a}c");
+        assert_eq!(
+            pico_text("<x>", 150),
+            "<speed level=\"150\">\u{2039}x\u{203a}</speed>"
+        );
+    }
+
+    #[test]
+    fn pico_languages_and_speeds() {
+        assert_eq!(pico_language("de-DE"), Some("de-DE"));
+        assert_eq!(pico_language("de-AT"), Some("de-DE"));
+        assert_eq!(pico_language("FR-ca"), Some("fr-FR"));
+        assert_eq!(pico_language("es-MX"), Some("es-ES"));
+        assert_eq!(pico_language("it_IT"), Some("it-IT"));
+        for other in ["en-US", "en-GB", "nl-NL", "ca-ES", "", "d"] {
+            assert_eq!(pico_language(other), None, "{other}");
+        }
+        assert_eq!(pico_speed(sanitize_rate(1.0)), 100);
+        assert_eq!(pico_speed(sanitize_rate(0.5)), 50);
+        assert_eq!(pico_speed(sanitize_rate(0.1)), 25);
+        assert_eq!(pico_speed(sanitize_rate(f64::NAN)), 100);
+        assert_eq!(pico_speed(4.0), 400);
+        assert_eq!(pico_speed(9.0), 500);
+    }
+
+    #[test]
+    fn german_falls_back_to_espeak_without_pico() {
+        let t = tts();
+        require(t.espeak_ng(), "espeak-ng");
+        let no_pico = SystemTts::from_paths(
+            t.flite().map(Path::to_path_buf),
+            t.espeak_ng().map(Path::to_path_buf),
+        );
+        let pcm = no_pico
+            .synthesize(input("Hallo.", "de-DE", "de", 1.0))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(pcm.sample_rate, 22_050);
+    }
+
+    #[test]
+    fn english_falls_back_to_pico_without_flite() {
+        let t = tts();
+        require(t.pico(), "pico2wave");
+        let no_flite = SystemTts::from_paths(None, None).with_pico(t.pico().map(Path::to_path_buf));
+        assert_eq!(no_flite.name(), "pico2wave");
+        let pcm = no_flite
+            .synthesize(input("Hello there.", "en-GB", "slt", 1.0))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(pcm.sample_rate, 16_000);
+        assert!(pcm.duration_secs() > 0.3);
     }
 
     #[test]
@@ -615,7 +849,11 @@ mod tests {
         let err = none
             .synthesize(input("hallo", "de-DE", "de", 1.0))
             .map_or_else(|e| e, |pcm| panic!("{} samples", pcm.samples.len()));
-        assert!(err.message.contains("espeak-ng"), "{err}");
+        assert!(err.message.contains("pico2wave or espeak-ng"), "{err}");
+        let err = none
+            .synthesize(input("hallo", "nl-NL", "nl", 1.0))
+            .map_or_else(|e| e, |pcm| panic!("{} samples", pcm.samples.len()));
+        assert!(err.message.contains("needs espeak-ng"), "{err}");
         let missing = SystemTts::from_paths(Some("/nonexistent/flite".into()), None);
         let err = missing
             .synthesize(input("hi", "en-US", "slt", 1.0))
