@@ -2,7 +2,7 @@
 //! `speech emulator` serves.
 //!
 //! Only real engines answer users: Whisper (with the `whisper` feature and its model installed) for
-//! recognition, flite/espeak-ng for synthesis. When one is missing, its place is taken by an engine that
+//! recognition, flite/Pico/espeak-ng for synthesis. When one is missing, its place is taken by an engine that
 //! refuses with a message saying how to get the real one; the deterministic test engines are never used here.
 
 use std::sync::Arc;
@@ -86,7 +86,7 @@ fn real_synthesizer() -> Result<Arc<dyn Synthesizer>, Failure> {
         .map(|s| Arc::new(s) as Arc<dyn Synthesizer>)
         .map_err(|e| {
             Failure::usage(format!("no offline speech synthesizer: {e}")).with_hint(
-                "install flite or espeak-ng (`bash scripts/setup.sh` does), or set Azure credentials \
+                "install flite, pico2wave or espeak-ng (`bash scripts/setup.sh` does), or set Azure credentials \
                  (SPEECH_KEY with SPEECH_REGION or SPEECH_ENDPOINT) to use the service",
             )
         })

@@ -10,7 +10,8 @@
 //! Prints each clip's length, decoding time, word errors and text, then the word error rate over the set. The
 //! clips are Debian's `pocketsphinx-testdata` recordings and `examples/audio/jfk.wav` (`scripts/setup.sh`
 //! installs both the recordings and the models). Each clip goes to the recognizer whole, as faster-whisper
-//! gets it: no voice-activity trimming (the HTTP path trims, then pads 0.3 s of silence on each side).
+//! gets it: no voice-activity trimming (the HTTP path keeps the voiced stretch with 500 ms of the audio around it,
+//! then the recognizer pads 0.3 s of silence on each side).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

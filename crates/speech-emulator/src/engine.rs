@@ -1,7 +1,7 @@
 //! The two small traits behind which recognition and synthesis engines sit.
 //!
 //! The server only ever talks to [`Recognizer`] and [`Synthesizer`]. Deterministic engines (for protocol tests,
-//! no model, no system packages) and the real offline engines (Whisper through CTranslate2, flite/espeak-ng)
+//! no model, no system packages) and the real offline engines (Whisper through CTranslate2, flite/Pico/espeak-ng)
 //! implement them. Both traits are blocking: the server calls them from `tokio::task::spawn_blocking`.
 
 use std::fmt;
@@ -84,7 +84,8 @@ pub struct SynthesisInput<'a> {
     pub text: &'a str,
     /// The locale of the voice, e.g. `en-US`, `de-DE`.
     pub locale: &'a str,
-    /// The local engine voice the Azure voice maps to, e.g. `"slt"`, `"rms"` (flite) or `"de"` (espeak-ng).
+    /// The local engine voice the Azure voice maps to, e.g. `"slt"`, `"rms"` (flite) or `"de"` (an espeak-ng
+    /// code; German is spoken by Pico when it is installed, whatever the code).
     pub engine_voice: &'a str,
     /// Speaking-rate multiplier from `<prosody rate>`; 1.0 is the default speed.
     pub rate: f64,

@@ -21,7 +21,9 @@
 //! 7. only the first 60 s (30 s with pronunciation assessment) are heard;
 //! 8. the voice-activity detector (see `vad`) finds the speech; silence, or speech that starts later
 //!    than the mode's initial-silence timeout → `InitialSilenceTimeout`; noise → `BabbleTimeout`;
-//! 9. the recognizer gets the voiced stretch; its answer becomes `Success` (text forms from
+//! 9. the recognizer gets the voiced stretch with [`CONTEXT_MS`] of the audio around it on each side (the
+//!    detector's −40 dBFS edge falls after soft onsets such as a /k/ burst or an /f/, which Whisper needs to
+//!    hear the first word; `Offset`/`Duration` stay the detector's); its answer becomes `Success` (text forms from
 //!    `text::derive_forms_in`, in the request's language), `NoMatch` or `BabbleTimeout`; a failing engine → `500 {"Message":…}`.
 //!
 //! `Offset`/`Duration` are 100-ns ticks. On `InitialSilenceTimeout` and `BabbleTimeout`, `Offset` is how far
@@ -53,6 +55,14 @@ const MAX_AUDIO_SECS: u32 = 60;
 const MAX_AUDIO_SECS_PRON: u32 = 30;
 /// The recognition sample rate.
 const RATE: u32 = 16_000;
+
+/// How much of the audio around the detected speech the recognizer also hears, in milliseconds on each side.
+/// Measured with Whisper base: with none, the first word of two of 18 German/French/Spanish sentences was lost
+/// ("Kannst" → "Anst", "Quisiera" → "Y si era"), which faster-whisper, given the whole clip, hears; with 500 ms,
+/// 1 s or the whole clip the answers equal faster-whisper's on those sentences and on the 118 words of recorded
+/// English (250 ms lost one of those). Flite's English lost one word more per hundred with any context than
+/// with none (2/101 against 1/101, 2/129 against 0/129), within the tests' bounds.
+const CONTEXT_MS: u32 = 500;
 
 const INVALID_CID_OR_LANGUAGE: &str = "Invalid CID or language";
 
@@ -422,8 +432,11 @@ impl Job {
             return json(&result("InitialSilenceTimeout", self.timeout_ticks, 0));
         }
         let duration = vad::ticks(end - start, rate);
+        // ok: at most 500 ms of samples at any u32 rate fits in usize.
+        let context = (u64::from(CONTEXT_MS) * u64::from(rate) / 1000) as usize;
+        let heard = start.saturating_sub(context)..end.saturating_add(context).min(samples.len());
         let transcript = state.recognizer.recognize(RecognitionInput {
-            audio: &samples[start..end],
+            audio: &samples[heard],
             sample_rate: rate,
             language: &self.params.language,
         });

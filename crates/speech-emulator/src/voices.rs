@@ -1,5 +1,7 @@
 //! The emulator's voices: real Azure neural voice names with the fields of the voices list (spec §3.7, §3.8), each
-//! mapped to a local engine voice (flite `slt`/`rms` for English, an espeak-ng language for the others).
+//! mapped to a local engine voice (flite `slt`/`rms` for English, an espeak-ng language for the others; German,
+//! French, Spanish and Italian voices are spoken by Pico instead when it is installed, see
+//! [`system_tts`](crate::engines::system_tts)).
 //!
 //! The names, locales, genders and local names are those of the public Azure voices; style lists, sample rates and
 //! words-per-minute values follow the service's documented examples where there is one (Jenny, Jenny Multilingual,
@@ -43,7 +45,8 @@ pub struct Voice {
     pub secondary_locales: &'static [&'static str],
     /// `ExtendedPropertyMap: {"IsHighQuality48K": "True"}` when set.
     pub high_quality_48k: bool,
-    /// The local engine voice: flite `slt` (English female) or `rms` (English male), else an espeak-ng language.
+    /// The local engine voice: flite `slt` (English female) or `rms` (English male), else an espeak-ng language
+    /// (which Pico's voice replaces for German, French, Spanish and Italian when it is installed).
     pub engine_voice: &'static str,
 }
 

@@ -56,10 +56,11 @@ async fn simple_success_shape() {
     // 500 ms of silence, then 1 s of tone: ticks of 100 ns, as numbers.
     assert_eq!(body["Offset"].as_u64(), Some(5_000_000));
     assert_eq!(body["Duration"].as_u64(), Some(10_000_000));
-    // The recognizer got only the voiced stretch.
+    // The recognizer got the voiced stretch and 500 ms of the audio around it on each side (all there is: 500 ms
+    // before, 200 ms after): the detector's edge falls after soft onsets, which the recognizer needs to hear.
     let calls = rec.calls();
     assert_eq!(calls.len(), 1);
-    assert_eq!(calls[0].samples, 16_000);
+    assert_eq!(calls[0].samples, 8_000 + 16_000 + 3_200);
     assert_eq!(calls[0].language, "en-US");
 }
 
@@ -319,7 +320,8 @@ async fn only_the_first_60_seconds_are_heard() {
     assert_eq!(body["RecognitionStatus"], "Success");
     assert_eq!(body["Offset"].as_u64(), Some(10_000_000));
     assert_eq!(body["Duration"].as_u64(), Some(590_000_000));
-    assert_eq!(rec.calls()[0].samples, 59 * 16_000);
+    // The 59 s of tone within the first 60 s, and the 500 ms of silence before it; nothing after the cut.
+    assert_eq!(rec.calls()[0].samples, 59 * 16_000 + 8_000);
 }
 
 fn pron_header(json: &str) -> String {
