@@ -637,18 +637,23 @@ mod tests {
         );
     }
 
+    /// How much longer `text` takes at `rate` than at the default speed.
+    fn duration_ratio(t: &SystemTts, text: &str, locale: &str, voice: &str, rate: f64) -> f64 {
+        let normal = t
+            .synthesize(input(text, locale, voice, 1.0))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let changed = t
+            .synthesize(input(text, locale, voice, rate))
+            .unwrap_or_else(|e| panic!("{e}"));
+        changed.duration_secs() / normal.duration_secs()
+    }
+
     #[test]
     fn flite_rate_changes_duration() {
         let t = tts();
         require(t.flite(), "flite");
         let text = "The quick brown fox jumps over the lazy dog.";
-        let normal = t
-            .synthesize(input(text, "en-US", "rms", 1.0))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let fast = t
-            .synthesize(input(text, "en-US", "rms", 2.0))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let ratio = fast.duration_secs() / normal.duration_secs();
+        let ratio = duration_ratio(&t, text, "en-US", "rms", 2.0);
         assert!((0.35..0.7).contains(&ratio), "fast/normal = {ratio}");
     }
 
@@ -663,10 +668,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(normal.sample_rate, 22_050);
         assert!(rms(&normal.samples) > 300.0);
-        let slow = t
-            .synthesize(input(text, "de-DE", "de", 0.5))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let ratio = slow.duration_secs() / normal.duration_secs();
+        let ratio = duration_ratio(&t, text, "de-DE", "de", 0.5);
         assert!((1.4..2.6).contains(&ratio), "slow/normal = {ratio}");
     }
 
@@ -699,13 +701,7 @@ mod tests {
         let t = tts();
         require(t.pico(), "pico2wave");
         let text = "Der Zug fährt morgen früh nach Berlin.";
-        let normal = t
-            .synthesize(input(text, "de-DE", "de", 1.0))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let slow = t
-            .synthesize(input(text, "de-DE", "de", 0.5))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let ratio = slow.duration_secs() / normal.duration_secs();
+        let ratio = duration_ratio(&t, text, "de-DE", "de", 0.5);
         assert!((1.4..2.6).contains(&ratio), "slow/normal = {ratio}");
     }
 
