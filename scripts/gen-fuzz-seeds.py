@@ -176,6 +176,26 @@ def token_seeds():
     put("token_response", '{"error":{"code":"401","message":"Access denied"}}')
 
 
+def proxy_answer_seeds():
+    # speech_proto::__fuzz::proxy_answer: a proxy's answer to CONNECT (and what may follow it).
+    for answer in [
+        "HTTP/1.1 200 Connection established\r\n\r\n",
+        "HTTP/1.0 200 OK\r\nProxy-Agent: squid/6.1\r\n\r\n",
+        "HTTP/1.1 200 OK\r\n\r\n\x16\x03\x01",
+        "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\n\r\n",
+        "HTTP/1.1 403 Forbidden\r\nContent-Length: 12\r\n\r\nAccess denied",
+        "HTTP/1.1 502 Bad Gateway\r\n\r\n",
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n\r\n",
+        "HTTP/1.1 200 Connection established\n\n",
+        "HTTP/1.1 200\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX: " + "a" * 300,
+        "SSH-2.0-OpenSSH_9.2\r\n",
+        "HTTP/1.1 2000 Odd\r\n\r\n",
+        "HTTP/1.1 200 OK\r\n" + "X: y\r\n" * 70 + "\r\n",
+    ]:
+        put("proxy_answer", answer)
+
+
 def response_head_seeds():
     # Byte 0 is the control byte of speech_proto::__fuzz::response_head: bit 0 = small caps, the rest = read size.
     def put_head(ctl, head):
@@ -275,6 +295,6 @@ def stream_seeds():
 
 if __name__ == "__main__":
     wav_seeds(); rec_seeds(); voices_seeds(); error_seeds(); token_seeds()
-    response_head_seeds(); chunked_decoder_seeds(); stream_seeds()
+    response_head_seeds(); chunked_decoder_seeds(); stream_seeds(); proxy_answer_seeds()
     for t in sorted(os.listdir(ROOT)):
         print(t, len(os.listdir(os.path.join(ROOT, t))))

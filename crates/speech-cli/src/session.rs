@@ -94,6 +94,11 @@ impl Session {
         if let Some(source) = entra_source {
             builder = builder.entra_token_source(source);
         }
+        if embedded.is_some() {
+            // The embedded emulator listens on this machine's loopback, which no proxy from the environment
+            // (HTTPS_PROXY, ALL_PROXY) can reach.
+            builder = builder.proxy_from_env(false);
+        }
         let client = configure(builder)
             .build()
             .map_err(|e| Failure::from_client(Some("cannot set up the client"), &e))?;

@@ -1239,6 +1239,18 @@ fn no_credentials_uses_the_embedded_emulator_and_says_so() {
     assert!(r.stdout.contains("expires:"), "{r:?}");
 }
 
+/// A proxy in the environment (here one that nothing answers at) is not used for the embedded emulator, which
+/// listens on this machine's loopback, out of any proxy's reach.
+#[test]
+fn the_embedded_emulator_is_reached_without_the_environments_proxy() {
+    let r = run(speech()
+        .env("ALL_PROXY", "http://127.0.0.1:9")
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .args(["voices", "--output", "json"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("embedded offline emulator"), "{r:?}");
+}
+
 /// Ends the child process this test started, by its own handle.
 struct KillOnDrop(std::process::Child);
 

@@ -361,3 +361,34 @@ pub fn stream_service_json(data: &[u8], now: std::time::Instant) {
     s.handle_text(now, text.as_bytes(), 0.5);
     drain_stream_session(&mut s, now);
 }
+
+/// The proxy's answer to `CONNECT`, read as a driver reads it: growing (a byte at a time for short inputs), then
+/// whole. Properties: a
+/// complete head never claims more bytes than were received; once an answer is decided (complete or refused), more
+/// bytes do not change it; a prefix that is decided gives the whole input's decision.
+pub fn proxy_answer(data: &[u8]) {
+    use crate::proxy::read_connect_answer;
+    let whole = read_connect_answer(data);
+    if let Ok(Some(n)) = whole {
+        assert!(
+            n <= data.len(),
+            "a head of {n} bytes in {} received",
+            data.len()
+        );
+    }
+    let _ = whole.as_ref().map_err(|e| (e.to_string(), e.failure()));
+    let limit = data.len().min(crate::proxy::MAX_CONNECT_ANSWER + 1);
+    // At most about 256 prefixes, so that a long input costs no more than a few hundred parses.
+    for end in (0..limit).step_by((limit / 256).max(1)) {
+        match read_connect_answer(&data[..end]) {
+            Ok(None) => {}
+            decided => {
+                assert_eq!(
+                    decided, whole,
+                    "{end} bytes decided otherwise than all of them"
+                );
+                break;
+            }
+        }
+    }
+}

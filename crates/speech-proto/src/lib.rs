@@ -82,6 +82,7 @@ pub mod call;
 pub mod endpoint;
 pub mod error;
 mod header;
+pub mod proxy;
 pub mod stt;
 pub mod tts;
 pub mod wire;

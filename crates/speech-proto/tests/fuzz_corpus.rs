@@ -84,3 +84,8 @@ fn stream_service_json() {
         speech_proto::__fuzz::stream_service_json(d, std::time::Instant::now())
     });
 }
+
+#[test]
+fn proxy_answer() {
+    replay("proxy_answer", speech_proto::__fuzz::proxy_answer);
+}

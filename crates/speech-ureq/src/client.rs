@@ -65,6 +65,8 @@ pub(crate) struct Inner {
     pub(crate) clock: Clock,
     /// TLS for streaming connections (the same roots as the REST calls).
     pub(crate) ws_tls: Arc<rustls::ClientConfig>,
+    /// The proxy of the REST calls, which streaming connections go through too (as a `CONNECT` tunnel).
+    pub(crate) proxy: Option<Proxy>,
     pub(crate) connect_timeout: Duration,
     pub(crate) read_timeout: Duration,
 }
@@ -166,8 +168,10 @@ impl ClientBuilder {
         self.retry(RetryPolicy::none())
     }
 
-    /// Send every request through this proxy (`http://host:port`, `https://…`, with `user:password@` when
-    /// needed); `None` to clear an explicit proxy. An explicit proxy wins over the environment.
+    /// Send every request through this proxy (`http://host:port`, `https://…`, `socks5://…`, with
+    /// `user:password@` when needed); `None` to clear an explicit proxy. An explicit proxy wins over the
+    /// environment. Streaming recognition ([`Client::listen`]) goes through it too, as a `CONNECT` tunnel, when it
+    /// is an `http://` proxy; with another kind its connections fail with an error that says so.
     pub fn proxy(mut self, proxy: Option<String>) -> Self {
         self.proxy = proxy;
         self
@@ -329,6 +333,7 @@ impl ClientBuilder {
                 check_audio: self.check_audio,
                 clock,
                 ws_tls,
+                proxy,
                 connect_timeout: self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
                 read_timeout: self.read_timeout.unwrap_or(DEFAULT_READ_TIMEOUT),
             }),

@@ -4,6 +4,8 @@
 //! The protocol is the core's ([`speech_proto::stt::stream::StreamSession`]); this module runs one thread per
 //! session that moves frames between it and a [tungstenite] WebSocket over TCP (rustls for `wss`), reads the
 //! clock, and authorizes each handshake with the client's own token machine (the same token as the REST calls).
+//! Through the client's `http://` proxy (set or from the environment, with `NO_PROXY`), each connection is a
+//! `CONNECT` tunnel ([`speech_proto::proxy`]).
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -14,6 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use http::Request;
 use speech_proto::auth::TokenId;
 use speech_proto::call::AuthStep;
+use speech_proto::proxy::{connect_request, read_connect_answer, ProxyCredentials, TunnelError};
 use speech_proto::stt::stream::frame::Timestamp;
 use speech_proto::stt::stream::{
     Action, ConnectFailure, StreamEvent, StreamRequest, StreamSession, StreamSettings,
@@ -195,6 +198,45 @@ fn wall() -> Timestamp {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
     )
+}
+
+/// Asks the HTTP proxy at the other end of `tcp` for a tunnel to `host:port` and reads its answer (the core's
+/// [`speech_proto::proxy`] builds and judges them).
+fn open_tunnel(
+    tcp: &mut TcpStream,
+    host: &str,
+    port: u16,
+    proxy: &ureq::Proxy,
+) -> Result<(), (TransportFailure, String)> {
+    let credentials = proxy
+        .username()
+        .map(|user| ProxyCredentials::new(user, proxy.password().unwrap_or_default()));
+    let tunnel_error = |e: TunnelError| (e.failure(), e.to_string());
+    let io_error = |e: io::Error| (TransportFailure::from_io_kind(e.kind()), e.to_string());
+    let request = connect_request(host, port, credentials.as_ref()).map_err(tunnel_error)?;
+    tcp.write_all(&request).map_err(io_error)?;
+    let mut received = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        let n = tcp.read(&mut buf).map_err(io_error)?;
+        if n == 0 {
+            return Err((
+                TransportFailure::Broken,
+                "the proxy closed the connection before answering CONNECT".to_owned(),
+            ));
+        }
+        received.extend_from_slice(&buf[..n]);
+        if let Some(head) = read_connect_answer(&received).map_err(tunnel_error)? {
+            // The service speaks only after the client (TLS or the handshake): nothing may follow the head yet.
+            if head != received.len() {
+                return Err((
+                    TransportFailure::Permanent,
+                    "the proxy sent data after its answer to CONNECT".to_owned(),
+                ));
+            }
+            return Ok(());
+        }
+    }
 }
 
 fn no_answer(failure: TransportFailure, uri: &http::Uri, detail: impl ToString) -> NoAnswer {
@@ -516,9 +558,43 @@ impl Driver {
             .to_owned();
         let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
         let timeout = self.client.inner.connect_timeout;
-        let addrs: Vec<_> = (host.as_str(), port)
+        // The REST calls' proxy, unless NO_PROXY names the host: TCP goes to the proxy, which opens a tunnel.
+        let proxy = self
+            .client
+            .inner
+            .proxy
+            .as_ref()
+            .filter(|p| !p.is_no_proxy(&uri));
+        if let Some(p) = proxy {
+            if p.protocol() != ureq::ProxyProtocol::Http {
+                return Err(ConnectFailure::Transport(no_answer(
+                    TransportFailure::Permanent,
+                    &uri,
+                    format!(
+                        "streaming recognition goes through http:// (CONNECT) proxies only, and the proxy is \
+                         {:?}: use an http:// proxy, or name the Speech host in NO_PROXY",
+                        p.protocol()
+                    ),
+                )));
+            }
+        }
+        let (dial_host, dial_port) = match proxy {
+            Some(p) => (p.host().trim_matches(['[', ']']).to_owned(), p.port()),
+            None => (host.clone(), port),
+        };
+        let via = match proxy {
+            Some(_) => format!(" (the proxy {dial_host}:{dial_port})"),
+            None => String::new(),
+        };
+        let addrs: Vec<_> = (dial_host.as_str(), dial_port)
             .to_socket_addrs()
-            .map_err(|e| ConnectFailure::Transport(no_answer(TransportFailure::Dns, &uri, e)))?
+            .map_err(|e| {
+                ConnectFailure::Transport(no_answer(
+                    TransportFailure::Dns,
+                    &uri,
+                    format!("{e}{via}"),
+                ))
+            })?
             .collect();
         let mut last = None;
         let mut tcp = None;
@@ -531,13 +607,22 @@ impl Driver {
                 Err(e) => last = Some(e),
             }
         }
-        let tcp = tcp.ok_or_else(|| {
+        let mut tcp = tcp.ok_or_else(|| {
             let detail = last.map_or("no address".to_owned(), |e| e.to_string());
-            ConnectFailure::Transport(no_answer(TransportFailure::Connect, &uri, detail))
+            ConnectFailure::Transport(no_answer(
+                TransportFailure::Connect,
+                &uri,
+                format!("{detail}{via}"),
+            ))
         })?;
         let _ = tcp.set_nodelay(true);
         let _ = tcp.set_read_timeout(Some(self.client.inner.read_timeout));
         let _ = tcp.set_write_timeout(Some(self.client.inner.read_timeout));
+        if let Some(p) = proxy {
+            open_tunnel(&mut tcp, &host, port, p).map_err(|(failure, detail)| {
+                ConnectFailure::Transport(no_answer(failure, &uri, format!("{detail}{via}")))
+            })?;
+        }
         let conn = if tls {
             let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| {
                 ConnectFailure::Transport(no_answer(TransportFailure::Permanent, &uri, e))

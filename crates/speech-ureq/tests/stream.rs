@@ -256,3 +256,138 @@ fn throttling_and_dropped_connections_are_survived_and_bad_audio_is_not() {
     assert!(e.to_string().contains("Unsupported audio format."), "{e}");
     assert!(e.hint().is_some());
 }
+
+/// A minimal HTTP proxy on loopback that opens `CONNECT` tunnels (or refuses every one with `refusal`), and keeps
+/// the request heads it was sent.
+struct ConnectProxy {
+    url: String,
+    heads: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+fn connect_proxy(credentials: &str, refusal: Option<&'static str>) -> ConnectProxy {
+    use std::io::Read;
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = heads.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match client.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                seen.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(head.clone());
+                if let Some(answer) = refusal {
+                    let _ = client.write_all(answer.as_bytes());
+                    return;
+                }
+                let target = head
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
+                let Ok(upstream) = TcpStream::connect(&target) else {
+                    let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n");
+                    return;
+                };
+                let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+                let (Ok(mut client_reader), Ok(mut upstream_writer)) =
+                    (client.try_clone(), upstream.try_clone())
+                else {
+                    return;
+                };
+                let up = std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut client_reader, &mut upstream_writer);
+                    let _ = upstream_writer.shutdown(Shutdown::Write);
+                });
+                let (mut upstream_reader, mut client_writer) = (upstream, client);
+                let _ = std::io::copy(&mut upstream_reader, &mut client_writer);
+                let _ = client_writer.shutdown(Shutdown::Write);
+                let _ = up.join();
+            });
+        }
+    });
+    ConnectProxy {
+        url: format!("http://{credentials}{addr}"),
+        heads,
+    }
+}
+
+fn client_via(emu: &EmulatorHandle, proxy: &ConnectProxy) -> Client {
+    client_builder(emu)
+        .auth_mode(speech_ureq::AuthMode::Key)
+        .proxy(Some(proxy.url.clone()))
+        .build()
+        .expect("client builds")
+}
+
+/// Streaming goes through the client's HTTP proxy as a `CONNECT` tunnel, with the proxy's credentials, and the
+/// speech comes back as without it. A proxy that wants other credentials ends the session with an error that says
+/// how to give them, and never shows the password.
+#[test]
+fn streaming_goes_through_an_http_proxy() {
+    let emu = emulator();
+    let proxy = connect_proxy("alice:s3cret%21@", None);
+    let spoken = sentences(2);
+    let events = run(&client_via(&emu, &proxy), pcm(&spoken.samples), unpaced());
+    assert_eq!(end_reason(&events), &EndReason::EndOfAudio, "{events:?}");
+    assert_sentences(&events, &spoken);
+    let heads = proxy
+        .heads
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    let authority = emu.addr().to_string();
+    assert!(
+        heads[0].starts_with(&format!(
+            "CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n"
+        )),
+        "{heads:?}"
+    );
+    // base64("alice:s3cret!"): the password as decoded from the URL.
+    assert!(
+        heads[0].contains("\r\nProxy-Authorization: Basic YWxpY2U6czNjcmV0IQ==\r\n"),
+        "{heads:?}"
+    );
+
+    let refusing = connect_proxy(
+        "alice:s3cret@",
+        Some("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n"),
+    );
+    let events = run(
+        &client_via(&emu, &refusing),
+        pcm(&sentences(1).samples),
+        unpaced(),
+    );
+    let EndReason::Error(e) = end_reason(&events) else {
+        panic!("{events:?}")
+    };
+    let message = e.to_string();
+    assert!(message.contains("user:password@"), "{message}");
+    assert!(
+        !message.contains("s3cret") && !format!("{e:?}").contains("s3cret"),
+        "{e:?}"
+    );
+    assert!(!e.is_retryable(), "{e}");
+    assert_eq!(
+        refusing
+            .heads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len(),
+        1,
+        "a refusal that another attempt will not change is not retried"
+    );
+}
