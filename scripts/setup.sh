@@ -71,7 +71,9 @@ install_packages() {
     fi
     local missing=() pkg
     for pkg in "${PACKAGES[@]}"; do
-        if ! dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed'; then
+        # dpkg-query prints the one field (grep -q on `dpkg -s` could close the pipe early and fail it under
+        # pipefail, making a present package look missing).
+        if [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" != "install ok installed" ]; then
             missing+=("$pkg")
         fi
     done
