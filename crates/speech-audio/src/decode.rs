@@ -21,7 +21,6 @@ use std::fmt;
 use std::io::Read;
 use std::time::Duration;
 
-use rubato::{FftFixedIn, Resampler};
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymphoniaError;
@@ -30,11 +29,12 @@ use symphonia::core::io::{MediaSource, MediaSourceStream, ReadOnlySource};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
+pub use crate::error::DecodeError;
+use crate::error::UNKNOWN_CONTAINER;
+use crate::resample::{finite, Resampler};
+
 /// The sample rate of the decoder's output.
 pub const OUTPUT_RATE: u32 = 16_000;
-
-/// Input frames per resampler chunk (per channel, before mixing down).
-const RESAMPLER_CHUNK: usize = 4_096;
 
 /// Packets in a row that may fail to decode before the file is given up as broken.
 const MAX_BAD_PACKETS: usize = 64;
@@ -53,7 +53,10 @@ enum Codec {
 struct OpusCodec {
     decoder: opus::Decoder,
     /// Output samples still to drop: the stream's pre-skip (the encoder's look-ahead).
-    skip: usize,
+    skip: u64,
+    /// Output samples still to hand out, when the stream's end is known (a seekable input, whose last page the
+    /// demuxer read): the last page's granule position cuts off the end of the last packet.
+    left: Option<u64>,
     /// One packet's output (at most 120 ms).
     buffer: Vec<f32>,
 }
@@ -76,83 +79,46 @@ impl OpusCodec {
                 reason: format!("cannot start the Opus decoder: {e}"),
             }
         })?;
-        // Pre-skip is counted at 48 kHz.
-        let skip = params
-            .delay
-            .map_or(0, |d| d as usize * OUTPUT_RATE as usize / 48_000);
+        // The demuxer counts at 48 kHz, as Ogg/Opus does.
+        let at_output_rate = |frames: u64| frames.saturating_mul(u64::from(OUTPUT_RATE)) / 48_000;
+        let delay = params.delay.map_or(0, u64::from);
+        let left = params
+            .n_frames
+            .zip(params.padding)
+            .map(|(frames, padding)| {
+                at_output_rate(
+                    frames
+                        .saturating_sub(delay)
+                        .saturating_sub(u64::from(padding)),
+                )
+            });
         Ok(OpusCodec {
             decoder,
-            skip,
+            skip: at_output_rate(delay),
+            left,
             buffer: vec![0.0; OpusCodec::MAX_PACKET_SAMPLES],
         })
     }
 
-    /// Decodes one packet, appending its samples to `out`.
+    /// Decodes one packet, appending its samples to `out`, less the pre-skip at the start of the stream and
+    /// what lies past its end.
     fn decode(&mut self, packet: &[u8], out: &mut Vec<f32>) -> Result<(), String> {
         let n = self
             .decoder
             .decode_float(packet, &mut self.buffer, false)
             .map_err(|e| format!("Opus: {e}"))?;
         let samples = &self.buffer[..n.min(self.buffer.len())];
-        let skip = self.skip.min(samples.len());
-        self.skip -= skip;
-        out.extend(samples[skip..].iter().copied().map(finite));
+        let start = usize::try_from(self.skip)
+            .unwrap_or(usize::MAX)
+            .min(samples.len());
+        self.skip -= start as u64;
+        let mut end = samples.len();
+        if let Some(left) = &mut self.left {
+            end = end.min(start.saturating_add(usize::try_from(*left).unwrap_or(usize::MAX)));
+            *left -= (end - start) as u64;
+        }
+        out.extend(samples[start..end].iter().copied().map(finite));
         Ok(())
-    }
-}
-
-/// Why audio could not be decoded.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum DecodeError {
-    /// Reading the input failed.
-    Io(std::io::Error),
-    /// The container or codec is not one this crate decodes. `what` names what was recognised, when anything
-    /// was (e.g. `"Opus"`), so that the message can say how to convert it.
-    Unsupported {
-        /// What was recognised, or a description of the input.
-        what: String,
-    },
-    /// The file is damaged or not what it claims to be.
-    Malformed {
-        /// What went wrong.
-        reason: String,
-    },
-}
-
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DecodeError::Io(e) => write!(f, "cannot read the audio: {e}"),
-            DecodeError::Unsupported { what } => write!(
-                f,
-                "unsupported audio format ({what}): WAV, MP3, FLAC, Ogg (Vorbis{opus}) and AAC/M4A are decoded{via} \
-                 or convert the file first: `ffmpeg -i INPUT -ar 16000 -ac 1 OUTPUT.wav`",
-                opus = if cfg!(feature = "opus") { ", Opus" } else { "" },
-                via = if cfg!(feature = "ffmpeg") {
-                    ", and other formats through ffmpeg when it is on PATH: install ffmpeg (`apt install ffmpeg`, \
-                     `brew install ffmpeg`, `winget install ffmpeg`)"
-                } else {
-                    ";"
-                },
-            ),
-            DecodeError::Malformed { reason } => write!(f, "the audio is damaged: {reason}"),
-        }
-    }
-}
-
-impl std::error::Error for DecodeError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            DecodeError::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<std::io::Error> for DecodeError {
-    fn from(e: std::io::Error) -> Self {
-        DecodeError::Io(e)
     }
 }
 
@@ -227,11 +193,16 @@ pub(crate) fn open_path(
             })
         }
         #[cfg(feature = "ffmpeg")]
-        Err(e @ DecodeError::Unsupported { .. }) => match crate::ffmpeg::open(path, ffmpeg) {
+        Err(e @ DecodeError::Unsupported { .. }) => match crate::ffmpeg::spawn(path, ffmpeg) {
             Err(DecodeError::Io(io)) if io.kind() == std::io::ErrorKind::NotFound => {
                 Err(unsupported(e))
             }
-            other => other,
+            Err(other) => Err(other),
+            Ok((wav, conversion)) => match Decoder::open(wav, Some("wav")) {
+                Ok(decoder) => Ok(decoder.with_conversion(conversion)),
+                // ffmpeg wrote no WAV: it could not read the file. Its own words say why.
+                Err(_) => Err(conversion.unreadable()),
+            },
         },
         other => {
             let _ = ffmpeg;
@@ -255,9 +226,6 @@ fn sniff_ours(head: &[u8]) -> Option<&'static str> {
         None
     }
 }
-
-/// What the probe says when no container it reads was found.
-const UNKNOWN_CONTAINER: &str = "not a WAV, MP3, FLAC, Ogg, MP4/M4A or Matroska file";
 
 fn unknown_container() -> DecodeError {
     DecodeError::Unsupported {
@@ -351,16 +319,10 @@ pub struct Decoder {
     codec: Codec,
     track_id: u32,
     info: SourceInfo,
-    /// The rate the codec hands out (the input's, or 16 kHz when the codec resamples itself).
-    rate: u32,
-    /// Mono input samples waiting for the resampler (or for output, when no resampling is needed).
+    /// Mono samples of the last packet, waiting for the resampler.
     pending: Vec<f32>,
-    resampler: Option<FftFixedIn<f32>>,
-    /// Output samples still to drop: the resampler's delay.
-    delay: usize,
-    /// Input frames pushed to the resampler, and output frames produced (to trim the tail exactly).
-    frames_in: u64,
-    frames_out: u64,
+    /// To 16 kHz (passing samples through when the codec gives 16 kHz already).
+    resampler: Resampler,
     done: bool,
     /// The ffmpeg process producing the input, when it comes through ffmpeg.
     #[cfg(feature = "ffmpeg")]
@@ -391,6 +353,12 @@ impl Decoder {
         Decoder::open_source(Box::new(ReadOnlySource::new(reader)), extension)
     }
 
+    /// Opens a recording held in memory (seekable, and its length known: a WAV file whose sizes a streaming
+    /// writer left as 0 or `0xFFFFFFFF`, or that was cut short, decodes to exactly what it holds).
+    pub fn open_bytes(bytes: Vec<u8>, extension: Option<&str>) -> Result<Decoder, DecodeError> {
+        Decoder::open_source(Box::new(std::io::Cursor::new(bytes)), extension)
+    }
+
     fn open_source(
         source: Box<dyn MediaSource>,
         extension: Option<&str>,
@@ -402,6 +370,7 @@ impl Decoder {
         source: Box<dyn MediaSource>,
         extension: Option<&str>,
     ) -> Result<Decoder, DecodeError> {
+        let source = crate::wav_header::repair(source)?;
         let stream = MediaSourceStream::new(source, Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = extension {
@@ -459,21 +428,12 @@ impl Decoder {
             Codec::Opus(_) => OUTPUT_RATE,
             Codec::Symphonia(_) => sample_rate,
         };
-        let resampler = if rate == OUTPUT_RATE {
-            None
-        } else {
-            Some(
-                FftFixedIn::<f32>::new(rate as usize, OUTPUT_RATE as usize, RESAMPLER_CHUNK, 2, 1)
-                    .map_err(|e| DecodeError::Malformed {
-                        reason: format!("cannot resample {sample_rate} Hz: {e}"),
-                    })?,
-            )
-        };
-        let delay = resampler.as_ref().map_or(0, |r| r.output_delay());
+        let resampler = Resampler::new(rate, OUTPUT_RATE).map_err(|e| DecodeError::Malformed {
+            reason: format!("cannot resample {sample_rate} Hz: {e}"),
+        })?;
         Ok(Decoder {
             format,
             codec,
-            rate,
             track_id,
             info: SourceInfo {
                 codec: codec_name,
@@ -483,9 +443,6 @@ impl Decoder {
             },
             pending: Vec::new(),
             resampler,
-            delay,
-            frames_in: 0,
-            frames_out: 0,
             done: false,
             #[cfg(feature = "ffmpeg")]
             conversion: None,
@@ -525,7 +482,6 @@ impl Decoder {
                 // A decoder that failed (or panicked) is not asked again.
                 self.done = true;
                 self.pending.clear();
-                self.resampler = None;
                 return Err(e);
             }
         }
@@ -592,70 +548,28 @@ impl Decoder {
 
     /// Output from what is pending, when there is enough of it.
     fn take_ready(&mut self) -> Result<Option<Vec<i16>>, DecodeError> {
-        let Some(resampler) = self.resampler.as_mut() else {
-            if self.pending.is_empty() {
-                return Ok(None);
-            }
-            let out = self.pending.drain(..).map(to_i16).collect();
-            return Ok(Some(out));
-        };
-        let needed = resampler.input_frames_next();
-        if self.pending.len() < needed {
+        if self.pending.is_empty() {
             return Ok(None);
         }
-        let input: Vec<f32> = self.pending.drain(..needed).collect();
-        let output = resampler
-            .process(&[input], None)
+        let out = self
+            .resampler
+            .push(&self.pending)
             .map_err(|e| DecodeError::Malformed {
-                reason: format!("resampling failed: {e}"),
+                reason: e.to_string(),
             })?;
-        self.frames_in += needed as u64;
-        Ok(Some(
-            self.emit(output.into_iter().next().unwrap_or_default()),
-        ))
+        self.pending.clear();
+        Ok((!out.is_empty()).then_some(out))
     }
 
     /// At the end: what is left in the resampler, trimmed to the input's exact length.
     fn flush(&mut self) -> Result<Option<Vec<i16>>, DecodeError> {
-        let Some(resampler) = self.resampler.as_mut() else {
-            return Ok(None);
-        };
-        let rate_in = u64::from(self.rate);
-        let expected =
-            (self.frames_in + self.pending.len() as u64) * u64::from(OUTPUT_RATE) / rate_in;
-        if self.frames_out >= expected {
-            return Ok(None);
-        }
-        let input: Vec<f32> = std::mem::take(&mut self.pending);
-        let output = if input.is_empty() {
-            resampler.process_partial::<Vec<f32>>(None, None)
-        } else {
-            resampler.process_partial(Some(std::slice::from_ref(&input)), None)
-        }
-        .map_err(|e| DecodeError::Malformed {
-            reason: format!("resampling failed: {e}"),
-        })?;
-        self.frames_in += input.len() as u64;
-        let mut out = self.emit(output.into_iter().next().unwrap_or_default());
-        let before = self.frames_out - out.len() as u64;
-        let room = expected.saturating_sub(before);
-        out.truncate(usize::try_from(room).unwrap_or(usize::MAX));
-        self.frames_out = before + out.len() as u64;
-        if out.is_empty() {
-            // Nothing came out although some is expected: the resampler holds no more.
-            self.frames_out = expected;
-            return Ok(None);
-        }
-        Ok(Some(out))
-    }
-
-    /// Converts resampler output, dropping the resampler's delay at the start.
-    fn emit(&mut self, samples: Vec<f32>) -> Vec<i16> {
-        let skip = self.delay.min(samples.len());
-        self.delay -= skip;
-        let out: Vec<i16> = samples[skip..].iter().copied().map(to_i16).collect();
-        self.frames_out += out.len() as u64;
-        out
+        let out = self
+            .resampler
+            .finish()
+            .map_err(|e| DecodeError::Malformed {
+                reason: e.to_string(),
+            })?;
+        Ok((!out.is_empty()).then_some(out))
     }
 }
 
@@ -683,20 +597,6 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, DecodeError>) -> Result<T, DecodeErr
             reason: "the decoder gave up on this input (a damaged or hostile header)".into(),
         })
     })
-}
-
-/// A sample the resampler can take: NaN and infinities (float WAV can hold them) become silence, and
-/// values beyond full scale are clipped.
-fn finite(x: f32) -> f32 {
-    if x.is_finite() {
-        x.clamp(-1.0, 1.0)
-    } else {
-        0.0
-    }
-}
-
-fn to_i16(x: f32) -> i16 {
-    (x * 32_768.0).round().clamp(-32_768.0, 32_767.0) as i16
 }
 
 /// Maps a symphonia error to ours.

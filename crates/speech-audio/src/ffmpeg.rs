@@ -1,5 +1,5 @@
 //! The last resort for formats no decoder in this crate knows (WMA, AMR, ALAC, APE, …): when `ffmpeg` is on
-//! `PATH`, it converts the file to 16 kHz mono 16-bit WAV on a pipe, which [`Decoder`] then reads like any
+//! `PATH`, it converts the file to 16 kHz mono 16-bit WAV on a pipe, which the decoder then reads like any
 //! other WAV. Only files (a path ffmpeg can open) take this route. The child process is killed and reaped
 //! when the decoder is dropped; its exit status is checked at the end of the audio, so that a file ffmpeg
 //! gives up on halfway is an error, not a silently shortened transcript.
@@ -7,10 +7,10 @@
 use std::ffi::OsStr;
 use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::thread::JoinHandle;
 
-use crate::decode::{DecodeError, Decoder};
+use crate::error::DecodeError;
 
 /// What ffmpeg says on stderr is kept up to this many bytes (it prints little at `-loglevel error`).
 const STDERR_CAP: u64 = 16 * 1024;
@@ -32,6 +32,14 @@ impl Conversion {
             Err(DecodeError::Malformed {
                 reason: format!("ffmpeg could not decode it ({status}): {message}"),
             })
+        }
+    }
+
+    /// The error for a conversion that wrote no WAV: ffmpeg could not read the file; its own words say why.
+    pub(crate) fn unreadable(mut self) -> DecodeError {
+        let _ = self.child.wait();
+        DecodeError::Malformed {
+            reason: format!("ffmpeg could not decode it: {}", self.message()),
         }
     }
 
@@ -59,8 +67,12 @@ impl Drop for Conversion {
     }
 }
 
-/// Decodes `path` through `program` (ffmpeg). `Err(NotFound)` from spawning means there is no ffmpeg.
-pub(crate) fn open(path: &Path, program: &OsStr) -> Result<Decoder, DecodeError> {
+/// Starts converting `path` with `program` (ffmpeg): the pipe its WAV comes out of, and the process.
+/// `Err(Io(NotFound))` means there is no ffmpeg.
+pub(crate) fn spawn(
+    path: &Path,
+    program: &OsStr,
+) -> Result<(ChildStdout, Conversion), DecodeError> {
     let mut child = Command::new(program)
         .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-i"])
         .arg(path)
@@ -96,17 +108,7 @@ pub(crate) fn open(path: &Path, program: &OsStr) -> Result<Decoder, DecodeError>
             text
         })
     });
-    let mut conversion = Conversion { child, stderr };
-    match Decoder::open(stdout, Some("wav")) {
-        Ok(decoder) => Ok(decoder.with_conversion(conversion)),
-        Err(_) => {
-            // ffmpeg wrote no WAV: it could not read the file. Its own words say why.
-            let _ = conversion.child.wait();
-            Err(DecodeError::Malformed {
-                reason: format!("ffmpeg could not decode it: {}", conversion.message()),
-            })
-        }
-    }
+    Ok((stdout, Conversion { child, stderr }))
 }
 
 #[cfg(test)]

@@ -39,9 +39,14 @@
 //! ```
 
 pub mod decode;
+pub mod encode;
+mod error;
 #[cfg(feature = "ffmpeg")]
 mod ffmpeg;
+pub mod g711;
+pub mod resample;
 pub mod segment;
+mod wav_header;
 
 /// Entry points for the fuzz targets (`fuzz/fuzz_targets/`) and the corpus replay test. Not part of the API.
 #[doc(hidden)]

@@ -326,12 +326,12 @@ fn transcribe_writes_subtitles_on_the_recordings_timeline() {
 
 #[test]
 fn transcribe_sends_short_ogg_opus_whole_and_decodes_longer_opus() {
-    use speech_emulator::codec;
     use speech_emulator::engine::Pcm;
+    use speech_emulator::formats;
     use std::time::Duration;
     let emu = scripted_emulator(true);
     let dir = tempfile::tempdir().unwrap();
-    let opus = codec::output_format("ogg-16khz-16bit-mono-opus").expect("a format");
+    let opus = formats::output_format("ogg-16khz-16bit-mono-opus").expect("a format");
     let ogg = |name: &str, script: &[(Duration, &str)]| {
         let spoken = speech_emulator::fixtures::speak(script).unwrap_or_else(|e| panic!("{e}"));
         let pcm = Pcm {
@@ -339,7 +339,7 @@ fn transcribe_sends_short_ogg_opus_whole_and_decodes_longer_opus() {
             samples: spoken.samples,
         };
         let path = dir.path().join(name);
-        std::fs::write(&path, codec::encode(opus, &pcm).expect("encodes")).unwrap();
+        std::fs::write(&path, formats::encode(opus, &pcm).expect("encodes")).unwrap();
         (path, spoken.starts)
     };
 

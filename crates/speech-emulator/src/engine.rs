@@ -24,6 +24,19 @@ impl Pcm {
             self.samples.len() as f64 / f64::from(self.sample_rate)
         }
     }
+
+    /// The same audio at `sample_rate`, resampled by `speech-audio` (band-limited, delay-free); a copy when the
+    /// rate is already right. Empty when either rate is 0.
+    pub fn resampled(&self, sample_rate: u32) -> Pcm {
+        if sample_rate == self.sample_rate {
+            return self.clone();
+        }
+        Pcm {
+            sample_rate,
+            samples: speech_audio::resample::resample(&self.samples, self.sample_rate, sample_rate)
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// What a recognizer is asked to transcribe.
@@ -36,6 +49,10 @@ pub struct RecognitionInput<'a> {
     pub sample_rate: u32,
     /// The BCP-47 `language` query parameter of the request, e.g. `en-US`.
     pub language: &'a str,
+    /// The text recognized just before this audio in the same recording (the previous phrase), when there is
+    /// any: context that lets an engine continue a sentence as it was begun, as Whisper's prompt does
+    /// (faster-whisper's `condition_on_previous_text`). `None` for the first phrase or a lone request.
+    pub previous_text: Option<&'a str>,
 }
 
 /// A recognizer's answer.

@@ -61,31 +61,24 @@
 //!
 //! Blocking programs use [`EmulatorBuilder::start_blocking`], which runs the server on a thread of its own.
 
-pub mod codec;
 pub mod engine;
 pub mod engines;
 pub mod fixtures;
-pub mod multipart;
-pub mod ssml;
 pub mod text;
-pub mod voices;
 
 mod auth;
-mod body;
-mod entra;
-mod fast;
+mod emulator;
 mod faults;
 mod log;
-mod pron;
 mod server;
-mod stream;
-mod stt;
+mod service;
+mod state;
 mod tls;
-mod token;
-mod tts;
-mod vad;
 
+pub use emulator::{Emulator, EmulatorBuilder, EmulatorHandle, StartError};
 pub use faults::Faults;
 pub use http::StatusCode;
 pub use log::LoggedRequest;
-pub use server::{Emulator, EmulatorBuilder, EmulatorHandle, RecognitionMode, StartError};
+pub use service::stt::multipart;
+pub use service::tts::{formats, ssml, voices};
+pub use state::RecognitionMode;

@@ -13,7 +13,6 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use speech_emulator::codec;
 use speech_emulator::engine::{
     Pcm, RecognitionInput, Recognizer, SynthesisInput, Synthesizer, Transcript,
 };
@@ -112,7 +111,7 @@ impl Wer {
 
 /// The audio at 16 kHz, as the recognizer wants it.
 fn to_16k(pcm: &Pcm) -> Vec<i16> {
-    codec::resample(pcm, 16_000).samples
+    pcm.resampled(16_000).samples
 }
 
 fn recognize(whisper: &WhisperRecognizer, audio: &[i16], language: &str) -> Transcript {
@@ -121,6 +120,7 @@ fn recognize(whisper: &WhisperRecognizer, audio: &[i16], language: &str) -> Tran
             audio,
             sample_rate: 16_000,
             language,
+            previous_text: None,
         })
         .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -240,6 +240,7 @@ fn silence_noise_and_other_languages_are_no_match() {
         audio: &audio,
         sample_rate: 8_000,
         language: "en-US",
+        previous_text: None,
     });
     assert!(err.is_err());
 }

@@ -153,7 +153,7 @@ async fn header_checks() {
 #[tokio::test]
 async fn unsupported_formats_are_400_naming_them() {
     let emu = emulator().await;
-    let unsupported: Vec<&str> = speech_emulator::codec::output_formats()
+    let unsupported: Vec<&str> = speech_emulator::formats::output_formats()
         .iter()
         .filter(|f| !f.supported())
         .map(|f| f.name)
@@ -164,7 +164,7 @@ async fn unsupported_formats_are_400_naming_them() {
         assert_eq!(r.status, 400, "{name}");
         assert!(r.text().contains(name), "{name}: {}", r.text());
     }
-    for format in speech_emulator::codec::output_formats()
+    for format in speech_emulator::formats::output_formats()
         .iter()
         .filter(|f| f.supported())
     {

@@ -35,6 +35,39 @@ pub const VOICES_LIST_PATH: &str = "/cognitiveservices/voices/list";
 /// Path of the text-to-speech WebSocket.
 pub const SYNTHESIS_WEBSOCKET_PATH: &str = "/cognitiveservices/websocket/v1";
 
+/// The path of fast transcription (a literal colon: it is not percent-encoded).
+pub const FAST_TRANSCRIPTION_PATH: &str = "/speechtotext/transcriptions:transcribe";
+
+/// The API versions of fast transcription.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ApiVersion {
+    /// `2025-10-15`, the current version (adds the phrase list).
+    #[default]
+    V2025_10_15,
+    /// `2024-11-15`, the first generally available version.
+    V2024_11_15,
+}
+
+impl ApiVersion {
+    /// The `api-version` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiVersion::V2025_10_15 => "2025-10-15",
+            ApiVersion::V2024_11_15 => "2024-11-15",
+        }
+    }
+
+    /// The version named by an `api-version` value.
+    pub fn parse(value: &str) -> Option<ApiVersion> {
+        match value {
+            "2025-10-15" => Some(ApiVersion::V2025_10_15),
+            "2024-11-15" => Some(ApiVersion::V2024_11_15),
+            _ => None,
+        }
+    }
+}
+
 /// The longest region identifier accepted.
 pub const MAX_REGION_LEN: usize = 64;
 
@@ -472,13 +505,10 @@ impl Endpoint {
 
     /// Fast transcription (`POST`, multipart): `/speechtotext/transcriptions:transcribe?api-version=…` on the
     /// region's `api.cognitive` host, on the custom domain, or under the base URL.
-    pub fn fast_transcription_uri(
-        &self,
-        version: crate::stt::fast::ApiVersion,
-    ) -> Result<Uri, Error> {
+    pub fn fast_transcription_uri(&self, version: ApiVersion) -> Result<Uri, Error> {
         self.uri(
             HostKind::Api,
-            crate::stt::fast::FAST_TRANSCRIPTION_PATH,
+            FAST_TRANSCRIPTION_PATH,
             &[("api-version", version.as_str())],
         )
     }

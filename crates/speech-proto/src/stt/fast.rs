@@ -33,12 +33,10 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::endpoint::Endpoint;
+pub use crate::endpoint::{ApiVersion, FAST_TRANSCRIPTION_PATH};
 use crate::error::{Error, MalformedResponse, Misuse};
 use crate::stt::short::RecognitionStatus;
 use crate::stt::transcript::{Phrase, TimedWord, Transcript};
-
-/// The path of the operation (a literal colon: it is not percent-encoded).
-pub const FAST_TRANSCRIPTION_PATH: &str = "/speechtotext/transcriptions:transcribe";
 
 /// The largest answer the core reads (a two-hour recording with word timings is a few megabytes).
 pub const MAX_FAST_BODY: usize = 32 * 1024 * 1024;
@@ -48,36 +46,6 @@ pub const MAX_AUDIO_DURATION: Duration = Duration::from_secs(2 * 60 * 60);
 
 /// The largest file the service takes (the 2026 documentation; earlier limits were 200 and 250 MB).
 pub const MAX_AUDIO_BYTES: u64 = 300 * 1024 * 1024;
-
-/// The API versions of fast transcription.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ApiVersion {
-    /// `2025-10-15`, the current version (adds the phrase list).
-    #[default]
-    V2025_10_15,
-    /// `2024-11-15`, the first generally available version.
-    V2024_11_15,
-}
-
-impl ApiVersion {
-    /// The `api-version` value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApiVersion::V2025_10_15 => "2025-10-15",
-            ApiVersion::V2024_11_15 => "2024-11-15",
-        }
-    }
-
-    /// The version named by an `api-version` value.
-    pub fn parse(value: &str) -> Option<ApiVersion> {
-        match value {
-            "2025-10-15" => Some(ApiVersion::V2025_10_15),
-            "2024-11-15" => Some(ApiVersion::V2024_11_15),
-            _ => None,
-        }
-    }
-}
 
 /// How profanity appears in the text (`profanityFilterMode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -113,15 +113,17 @@ pub(crate) struct Segment {
     pub(crate) avg_logprob: f64,
 }
 
-/// Transcribes the whole clip, window by window.
+/// Transcribes the whole clip, window by window. `previous` is the text before the clip, as tokens (faster-whisper's
+/// `initial_prompt`): the first window's prompt, as earlier windows' text is for later ones.
 pub(crate) fn transcribe<M: Model>(
     model: &M,
     features: &Features,
     specials: &Specials,
+    previous: &[usize],
 ) -> Result<Vec<Segment>, String> {
     let content_frames = features.content_frames();
     let mut seek = 0usize;
-    let mut all_tokens: Vec<usize> = Vec::new();
+    let mut all_tokens: Vec<usize> = previous.to_vec();
     let mut prompt_reset_since = 0usize;
     let mut out = Vec::new();
     while seek < content_frames {
@@ -466,7 +468,7 @@ mod tests {
     fn a_clear_answer_is_taken_at_temperature_zero() {
         let features = Features::compute(&vec![0.1; 32_000], 80); // 2 s
         let model = Scripted::new(vec![answer(vec![ts(0.0), 7, 8, ts(1.8)], -0.2, 0.01)]);
-        let segments = transcribe(&model, &features, &specials()).expect("decoded");
+        let segments = transcribe(&model, &features, &specials(), &[]).expect("decoded");
         assert_eq!(segments.len(), 1);
         assert_eq!(segments[0].text, " w7 w8");
         assert!((segments[0].end - 1.8).abs() < 1e-9);
@@ -484,7 +486,7 @@ mod tests {
             answer(vec![ts(0.0), 2, ts(1.0)], -1.5, 0.1),
             answer(vec![ts(0.0), 3, ts(1.0)], -0.5, 0.1),
         ]);
-        let segments = transcribe(&model, &features, &specials()).expect("decoded");
+        let segments = transcribe(&model, &features, &specials(), &[]).expect("decoded");
         assert_eq!(segments[0].text, " w3");
         let searches = model.searches.borrow();
         assert_eq!(
@@ -504,7 +506,7 @@ mod tests {
 
         // The model hears no speech and is unsure of its words: no fallback, no segment.
         let model = Scripted::new(vec![answer(vec![ts(0.0), 1, ts(1.0)], -1.5, 0.9)]);
-        assert!(transcribe(&model, &features, &specials())
+        assert!(transcribe(&model, &features, &specials(), &[])
             .expect("decoded")
             .is_empty());
         assert_eq!(model.searches.borrow().len(), 1);
@@ -518,7 +520,7 @@ mod tests {
             answer(vec![ts(0.0), 5, ts(25.0), ts(25.0), 6], -0.3, 0.0),
             answer(vec![ts(0.0), 9, ts(10.0)], -0.3, 0.0),
         ]);
-        let segments = transcribe(&model, &features, &specials()).expect("decoded");
+        let segments = transcribe(&model, &features, &specials(), &[]).expect("decoded");
         assert_eq!(
             segments
                 .iter()
@@ -530,6 +532,20 @@ mod tests {
         let mut second_prompt = vec![50_361, ts(0.0), 5, ts(25.0)];
         second_prompt.extend(specials().sot_sequence);
         assert_eq!(searches[1].0, second_prompt);
+    }
+
+    #[test]
+    fn the_previous_text_is_the_first_windows_prompt() {
+        let features = Features::compute(&vec![0.1; 32_000], 80);
+        let model = Scripted::new(vec![answer(vec![ts(0.0), 7, ts(1.8)], -0.2, 0.01)]);
+        let segments = transcribe(&model, &features, &specials(), &[3, 4]).expect("decoded");
+        assert_eq!(
+            segments[0].text, " w7",
+            "the prompt is not part of the answer"
+        );
+        let mut prompt = vec![50_361, 3, 4];
+        prompt.extend(specials().sot_sequence);
+        assert_eq!(model.searches.borrow()[0].0, prompt);
     }
 
     #[test]

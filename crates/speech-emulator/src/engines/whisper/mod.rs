@@ -322,6 +322,7 @@ impl WhisperRecognizer {
         &self,
         samples: &[f32],
         language: &str,
+        previous_text: Option<&str>,
     ) -> Result<Vec<decode::Segment>, EngineError> {
         let sot_sequence = if self.languages.len() > 1 {
             let language_id = self
@@ -338,8 +339,21 @@ impl WhisperRecognizer {
             timestamp_begin: self.ids.timestamp_begin,
             sot_sequence,
         };
+        // As faster-whisper's `initial_prompt`: the earlier text, with the leading space Whisper writes words with.
+        let previous: Vec<usize> = match previous_text.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(text) => self
+                .tokenizer
+                .encode(format!(" {text}"), false)
+                .map_err(|e| EngineError::new(format!("cannot tokenize the previous text: {e}")))?
+                .get_ids()
+                .iter()
+                .map(|&id| id as usize)
+                .filter(|&id| id < self.ids.eot)
+                .collect(),
+            None => Vec::new(),
+        };
         let features = Features::compute(samples, self.model.n_mels());
-        guard(|| decode::transcribe(self, &features, &specials))
+        guard(|| decode::transcribe(self, &features, &specials, &previous))
     }
 }
 
@@ -481,7 +495,7 @@ impl Recognizer for WhisperRecognizer {
             .chain(input.audio.iter().map(|&s| f32::from(s) / 32_768.0))
             .chain(pad)
             .collect();
-        let segments = self.transcribe(&samples, language)?;
+        let segments = self.transcribe(&samples, language, input.previous_text)?;
         let text: String = segments.iter().map(|s| s.text.as_str()).collect();
         let avg_logprob = if segments.is_empty() {
             f64::NEG_INFINITY

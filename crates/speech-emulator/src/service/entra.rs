@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use http::{header, HeaderValue, StatusCode};
 use http_body_util::BodyExt;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The largest form read.
 const MAX_BODY: usize = 16 * 1024;
@@ -46,7 +46,7 @@ pub(crate) async fn token(State(state): State<Arc<AppState>>, request: Request) 
         );
     };
     let form = String::from_utf8_lossy(&body);
-    let scope = crate::stt::query_pairs(&form)
+    let scope = crate::service::common::query_pairs(&form)
         .into_iter()
         .find(|(name, _)| name == "scope")
         .map(|(_, value)| value);

@@ -38,13 +38,14 @@ use axum::response::{IntoResponse, Response};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
 
-use crate::body::{closing, read_body, BodyError};
-use crate::codec::{self, DeclaredAudio, Upload};
+use super::pron::{self, PronParams};
+use super::upload::{self, DeclaredAudio, Upload};
+use super::vad::{self, Heard};
 use crate::engine::{RecognitionInput, Transcript};
-use crate::pron::{self, PronParams};
-use crate::server::{not_found, AppState, RecognitionMode};
+use crate::service::common::body::{closing, read_body, BodyError};
+use crate::service::common::{early, is_locale, message, not_found, query_pairs};
+use crate::state::{AppState, RecognitionMode};
 use crate::text::{self, Profanity};
-use crate::vad::{self, Heard};
 
 /// At most this many body bytes are kept for decoding (over 4 minutes of 16 kHz 16-bit audio); the rest
 /// is read and dropped, since only the first 60 s are heard anyway.
@@ -66,20 +67,6 @@ const CONTEXT_MS: u32 = 500;
 
 const INVALID_CID_OR_LANGUAGE: &str = "Invalid CID or language";
 
-/// A `{"Message": …}` answer, the shape the `stt` host uses for its 400s (spec §2.11).
-pub(crate) fn message(status: StatusCode, text: &str) -> Response {
-    let body = serde_json::json!({ "Message": text }).to_string();
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        )],
-        body,
-    )
-        .into_response()
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum OutputFormat {
     Simple,
@@ -91,56 +78,6 @@ struct Params {
     language: String,
     format: OutputFormat,
     profanity: Profanity,
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes.get(i + 1..i + 3)?;
-                let hex = std::str::from_utf8(hex).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Query pairs, names lower-cased; a pair that does not decode is kept with an empty value.
-pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (
-                percent_decode(name)
-                    .unwrap_or_default()
-                    .to_ascii_lowercase(),
-                percent_decode(value).unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
-pub(crate) fn is_locale(s: &str) -> bool {
-    let mut parts = s.split('-');
-    let primary_ok = parts
-        .next()
-        .is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
-    let rest: Vec<&str> = parts.collect();
-    primary_ok
-        && (1..=3).contains(&rest.len())
-        && rest
-            .iter()
-            .all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 fn is_endpoint_id(s: &str) -> bool {
@@ -188,7 +125,7 @@ fn params(query: Option<&str>) -> Result<Params, &'static str> {
 }
 
 /// The audio the `Content-Type` declares, or `None` when it declares nothing the service takes: the codec
-/// variants are `codec::DeclaredAudio::from_content_type`'s; a `samplerate` parameter other than 16000 is
+/// variants are `upload::DeclaredAudio::from_content_type`'s; a `samplerate` parameter other than 16000 is
 /// refused too.
 fn declared_audio(headers: &HeaderMap) -> Option<DeclaredAudio> {
     let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
@@ -257,26 +194,6 @@ fn check_request(
         },
     };
     Ok((params, declared, pron))
-}
-
-/// An answer given before the body was read. A client that sent `Expect: 100-continue` waits for it and sends no
-/// body (hyper sends no `100 Continue` for a body that is never read). Any other client is already sending the
-/// body, and closing a connection with unread bytes in it resets it, often before the client has read the
-/// answer; so the body is drained first (up to the body cap, within the audio timeout), as servers do with a
-/// lingering close.
-pub(crate) async fn early(
-    state: &AppState,
-    headers: &http::HeaderMap,
-    body: Body,
-    response: Response,
-) -> Response {
-    let waits_for_continue = headers
-        .get(http::header::EXPECT)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    if !waits_for_continue {
-        let _ = read_body(body, state.audio_timeout, state.max_body_bytes, 0).await;
-    }
-    response
 }
 
 /// The speech-to-text endpoint.
@@ -383,7 +300,7 @@ struct Job {
 impl Job {
     /// Decode, cut, detect, recognize. Blocking.
     fn run(self, state: &AppState, body: &[u8]) -> Response {
-        let upload = match codec::decode_upload(self.declared, body) {
+        let upload = match upload::decode_upload(self.declared, body) {
             Ok(upload) => upload,
             Err(_) => return message(StatusCode::BAD_REQUEST, "Unsupported audio format"),
         };
@@ -439,6 +356,7 @@ impl Job {
             audio: &samples[heard],
             sample_rate: rate,
             language: &self.params.language,
+            previous_text: None,
         });
         let (text, confidence) = match transcript {
             Err(e) => {
@@ -540,8 +458,5 @@ mod tests {
             .unwrap_or_else(|_| panic!("valid query"));
         assert_eq!(p.format, OutputFormat::Detailed);
         assert_eq!(p.profanity, Profanity::Removed);
-        assert_eq!(percent_decode("a%2Db+c"), Some("a-b c".to_owned()));
-        assert_eq!(percent_decode("%zz"), None);
-        assert_eq!(percent_decode("%4"), None);
     }
 }

@@ -48,8 +48,8 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::engine::{RecognitionInput, Transcript};
-use crate::server::AppState;
-use crate::stt::query_pairs;
+use crate::service::common::query_pairs;
+use crate::state::AppState;
 use crate::text::Profanity;
 
 const RATE: u32 = 16_000;
@@ -368,6 +368,8 @@ struct Turn {
     /// The turn is over for the client (interactive, after its phrase): later audio is ignored.
     done: bool,
     initial_silence: Duration,
+    /// The text of the turn's last phrase, as the engine wrote it: the context of the next one.
+    previous_text: Option<String>,
 }
 
 struct Connection {
@@ -610,6 +612,7 @@ impl Connection {
             end_of_audio: false,
             done: false,
             initial_silence,
+            previous_text: None,
         });
         Ok(())
     }
@@ -752,6 +755,7 @@ impl Connection {
         }
         let recognizer = self.state.recognizer.clone();
         let language = turn.language.clone();
+        let previous_text = turn.previous_text.clone();
         let (start, len) = (segment.start, segment.samples.len() as u64);
         let handle = tokio::task::spawn_blocking(move || {
             recognizer
@@ -759,6 +763,7 @@ impl Connection {
                     audio: &segment.samples,
                     sample_rate: RATE,
                     language: &language,
+                    previous_text: previous_text.as_deref(),
                 })
                 .map_err(|e| e.to_string())
         });
@@ -772,12 +777,20 @@ impl Connection {
     }
 
     fn on_result(&mut self, job: &Job, transcript: Transcript) -> Vec<String> {
-        let Some(turn) = self.turn.as_ref() else {
+        let Some(turn) = self.turn.as_mut() else {
             return Vec::new();
         };
         if turn.number != job.turn || turn.done {
             return Vec::new();
         }
+        if let (true, Transcript::Text { text, .. }) = (job.final_, &transcript) {
+            if !text.trim().is_empty() {
+                turn.previous_text = Some(text.clone());
+            }
+        }
+        let Some(turn) = self.turn.as_ref() else {
+            return Vec::new();
+        };
         let (offset, duration) = (ticks(job.segment_start), ticks(job.segment_len));
         let mut out = Vec::new();
         if !job.final_ {

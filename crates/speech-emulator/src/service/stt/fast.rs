@@ -11,7 +11,7 @@
 //! 3. `api-version`: `2024-11-15` or `2025-10-15` → else `400` (`InvalidRequest`);
 //! 4. `Content-Type: multipart/form-data; boundary=…` → else `415` (`UnsupportedMediaType`);
 //! 5. the body, at most 300 MB (a setting) → else `413`; read with the audio timeout between bytes;
-//! 6. the form, parsed strictly ([`crate::multipart`]): only the parts `definition` (optional; JSON, with or
+//! 6. the form, parsed strictly ([`super::multipart`]): only the parts `definition` (optional; JSON, with or
 //!    without a part `Content-Type`) and `audio` (required; any part headers), in any order → else `400`;
 //! 7. the definition's fields and rules (below) → else `400` (`InvalidArgument`, with an inner code);
 //! 8. the audio: WAV, MP3, FLAC, Ogg (Vorbis, Opus), decoded by `speech-audio` → else `400`; longer than
@@ -53,10 +53,11 @@ use serde_json::{json, Map, Value};
 use speech_audio::decode::Decoder;
 use speech_audio::segment::Segmenter;
 
-use crate::body::{closing, read_body, BodyError};
+use super::multipart;
 use crate::engine::{RecognitionInput, Transcript};
-use crate::multipart;
-use crate::server::AppState;
+use crate::service::common::body::{closing, read_body, BodyError};
+use crate::service::common::{early, is_locale, query_pairs};
+use crate::state::AppState;
 use crate::text::{self, Profanity};
 
 /// The API versions served.
@@ -131,7 +132,7 @@ fn definition(
                     let Value::String(locale) = item else {
                         return invalid("InvalidParameter", "locales must hold strings.".into());
                     };
-                    if !crate::stt::is_locale(locale) || !speaks(locale) {
+                    if !is_locale(locale) || !speaks(locale) {
                         return invalid(
                             "InvalidLocale",
                             format!("The locale '{locale}' is not supported."),
@@ -200,7 +201,7 @@ fn definition(
             ("models", Value::Object(models)) => {
                 for (locale, uri) in models {
                     let ok_uri = uri.as_str().is_some_and(|u| !u.trim().is_empty());
-                    if !crate::stt::is_locale(locale) || !ok_uri {
+                    if !is_locale(locale) || !ok_uri {
                         return invalid(
                             "InvalidParameter",
                             format!("models maps locales to model URIs; '{locale}' does not."),
@@ -259,7 +260,7 @@ fn check_request(
     state: &AppState,
     parts: &http::request::Parts,
 ) -> Result<(String, Shape, String), Response> {
-    let version = crate::stt::query_pairs(parts.uri.query().unwrap_or(""))
+    let version = query_pairs(parts.uri.query().unwrap_or(""))
         .into_iter()
         .rev()
         .find(|(n, _)| n == "api-version")
@@ -334,7 +335,7 @@ pub(crate) async fn transcribe(State(state): State<Arc<AppState>>, request: Requ
     let (parts, body) = request.into_parts();
     let (version, shape, content_type) = match check_request(&state, &parts) {
         Ok(checked) => checked,
-        Err(response) => return crate::stt::early(&state, &parts.headers, body, response).await,
+        Err(response) => return early(&state, &parts.headers, body, response).await,
     };
     let body = match read_body(
         body,
@@ -541,6 +542,8 @@ fn transcribe_samples(
         .collect();
     let locale = locale_of(state, &definition.locales, &speech);
     let mut phrases: Vec<(u64, u64, String, f64, Option<f64>)> = Vec::new();
+    // Each phrase is heard with the one before it as context, as one decode of the whole file would.
+    let mut previous_text: Option<String> = None;
     for segment in &segments {
         let transcript = state
             .recognizer
@@ -548,11 +551,15 @@ fn transcribe_samples(
                 audio: &segment.samples,
                 sample_rate: RATE,
                 language: &locale,
+                previous_text: previous_text.as_deref(),
             })
             .map_err(|e| format!("Recognition engine failed: {e}"))?;
         let Transcript::Text { text, confidence } = transcript else {
             continue;
         };
+        if !text.trim().is_empty() {
+            previous_text = Some(text.clone());
+        }
         let display = text::derive_forms_in(&text, &locale, definition.profanity).display;
         if display.trim().is_empty() {
             continue;

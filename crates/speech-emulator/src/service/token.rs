@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use http::{header, HeaderValue, StatusCode};
 use http_body_util::BodyExt;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The largest request body read (the documented body is empty).
 const MAX_BODY: usize = 64 * 1024;

@@ -1,4 +1,4 @@
-//! `POST /cognitiveservices/v1` (and `/tts/…`): text-to-speech; `GET …/voices/list`: the voices.
+//! `POST /cognitiveservices/v1` (and `/tts/…`): text-to-speech (REST).
 //!
 //! Synthesis checks, in order; the first failing one answers:
 //! 1. credentials (see `auth`): 401 / 403;
@@ -23,11 +23,11 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{header, HeaderValue, StatusCode};
 
-use crate::body::{closing, read_body, BodyError};
-use crate::codec::{self, CodecError};
+use super::formats::{self, CodecError};
+use super::{ssml, voices};
 use crate::engine::{Pcm, SynthesisInput};
-use crate::server::AppState;
-use crate::{ssml, voices};
+use crate::service::common::body::{closing, read_body, BodyError};
+use crate::state::AppState;
 
 /// The largest SSML body accepted.
 const MAX_SSML: usize = 1024 * 1024;
@@ -101,7 +101,7 @@ pub(crate) async fn synthesize(State(state): State<Arc<AppState>>, request: Requ
         );
     };
     let name = String::from_utf8_lossy(name.as_bytes()).trim().to_owned();
-    let Some(format) = codec::output_format(&name) else {
+    let Some(format) = formats::output_format(&name) else {
         return text(
             StatusCode::BAD_REQUEST,
             format!("Unknown X-Microsoft-OutputFormat: {name}"),
@@ -144,7 +144,7 @@ pub(crate) async fn synthesize(State(state): State<Arc<AppState>>, request: Requ
             if joined.sample_rate == 0 {
                 joined.sample_rate = pcm.sample_rate;
             }
-            let pcm = codec::resample(&pcm, joined.sample_rate);
+            let pcm = pcm.resampled(joined.sample_rate);
             joined.samples.extend_from_slice(&pcm.samples);
             let cap = (MAX_AUDIO_SECS * u64::from(joined.sample_rate)) as usize;
             if joined.samples.len() >= cap {
@@ -155,7 +155,7 @@ pub(crate) async fn synthesize(State(state): State<Arc<AppState>>, request: Requ
         if joined.sample_rate == 0 {
             joined.sample_rate = format.sample_rate;
         }
-        codec::encode(format, &joined).map_err(|e| match e {
+        formats::encode(format, &joined).map_err(|e| match e {
             CodecError::Unsupported { format } => Failure::Unsupported(format),
             other => Failure::Encoding(other.to_string()),
         })
@@ -200,20 +200,4 @@ fn unsupported(format: &str) -> Response {
         StatusCode::BAD_REQUEST,
         format!("The output format {format} is not supported by this emulator"),
     )
-}
-
-/// The voices list.
-pub(crate) async fn voices(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    if let Err(denied) = state.auth.check_speech(request.headers()) {
-        return denied.into_response();
-    }
-    (
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; charset=utf-8"),
-        )],
-        voices::list_json(),
-    )
-        .into_response()
 }
