@@ -57,18 +57,27 @@ pub mod __fuzz {
     /// At most this many output samples are decoded per input (10 minutes at 16 kHz).
     const MAX_SAMPLES: usize = 16_000 * 600;
 
-    /// Decodes arbitrary bytes to the end (or to the cap) and segments the result: errors are fine, panics
-    /// and runaway allocations are not.
+    /// Decodes arbitrary bytes to the end (or to the cap) and segments the result, once as a stream and once
+    /// from memory (seekable, its length known: WAV sizes are set to what the bytes hold, an Ogg stream's end
+    /// is read first): errors are fine, panics and runaway allocations are not.
     pub fn decode(data: &[u8]) {
-        let Ok(mut decoder) = Decoder::open(std::io::Cursor::new(data.to_vec()), None) else {
-            return;
-        };
+        if let Ok(decoder) = Decoder::open(std::io::Cursor::new(data.to_vec()), None) {
+            drain(decoder, true);
+        }
+        if let Ok(decoder) = Decoder::open_bytes(data.to_vec(), None) {
+            drain(decoder, false);
+        }
+    }
+
+    fn drain(mut decoder: Decoder, segment: bool) {
         let mut segmenter = Segmenter::new();
         let mut total = 0usize;
         while let Ok(Some(chunk)) = decoder.next_chunk() {
             total += chunk.len();
-            segmenter.push(&chunk);
-            while segmenter.pop().is_some() {}
+            if segment {
+                segmenter.push(&chunk);
+                while segmenter.pop().is_some() {}
+            }
             if total > MAX_SAMPLES {
                 break;
             }

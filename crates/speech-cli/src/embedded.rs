@@ -182,7 +182,7 @@ mod tests {
                 audio: &[0; 16],
                 sample_rate: 16_000,
                 language: "en-US",
-                previous_text: None,
+                previous: None,
             })
             .unwrap_err();
         assert!(err.message.contains("not enabled"));

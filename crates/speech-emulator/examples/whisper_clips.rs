@@ -38,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             audio: &audio,
             sample_rate: 16_000,
             language: "en-US",
-            previous_text: None,
+            previous: None,
         })? {
             Transcript::Text { text, .. } => text,
             other => format!("<{other:?}>"),

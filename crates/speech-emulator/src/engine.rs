@@ -49,10 +49,20 @@ pub struct RecognitionInput<'a> {
     pub sample_rate: u32,
     /// The BCP-47 `language` query parameter of the request, e.g. `en-US`.
     pub language: &'a str,
-    /// The text recognized just before this audio in the same recording (the previous phrase), when there is
-    /// any: context that lets an engine continue a sentence as it was begun, as Whisper's prompt does
-    /// (faster-whisper's `condition_on_previous_text`). `None` for the first phrase or a lone request.
-    pub previous_text: Option<&'a str>,
+    /// The phrase just before this audio in the same recording, when there is one: context that lets an
+    /// engine continue a sentence as it was begun instead of hearing a fragment alone. `None` for the first
+    /// phrase or a lone request.
+    pub previous: Option<Preceding<'a>>,
+}
+
+/// The phrase before the audio to recognize: its audio and the text the engine wrote for it.
+#[derive(Clone, Copy, Debug)]
+pub struct Preceding<'a> {
+    /// Its audio, at the input's rate, up to where the input's audio begins: the pause between them included
+    /// (its length matters to how a sentence is heard to go on), or as silence of the same length.
+    pub audio: &'a [i16],
+    /// Its text, as the engine wrote it.
+    pub text: &'a str,
 }
 
 /// A recognizer's answer.

@@ -120,7 +120,7 @@ fn recognize(whisper: &WhisperRecognizer, audio: &[i16], language: &str) -> Tran
             audio,
             sample_rate: 16_000,
             language,
-            previous_text: None,
+            previous: None,
         })
         .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -240,7 +240,7 @@ fn silence_noise_and_other_languages_are_no_match() {
         audio: &audio,
         sample_rate: 8_000,
         language: "en-US",
-        previous_text: None,
+        previous: None,
     });
     assert!(err.is_err());
 }

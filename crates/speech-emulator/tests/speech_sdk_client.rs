@@ -3,7 +3,9 @@
 //! `SpeechConfig(host="ws://127.0.0.1:PORT", subscription=KEY)`, recognizes `examples/audio/jfk.wav` over the
 //! WebSocket protocol with `recognize_once()` and with continuous recognition, against the real engine (Whisper
 //! base, the default): the expected text, hypotheses before phrases, and a clean `session_stopped` at the end of
-//! the file.
+//! the file. Continuous recognition cuts the clip at its pauses and hears each phrase after the one before it:
+//! no phrase comes back in capitals, and the phrases' words, joined, are those of one decode of the whole clip
+//! (case and punctuation aside).
 //!
 //! The SDK writes the protocol its own way (the `USP` subprotocol, `speech.config` without `X-RequestId`,
 //! `speech.context` with `audio.streams`, `X-StreamId` on audio), so this checks the emulator's reading of the
@@ -18,6 +20,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use serde_json::Value;
+use speech_emulator::engine::{RecognitionInput, Recognizer, Transcript};
 use speech_emulator::engines::whisper::{model_dir, WhisperRecognizer};
 use speech_emulator::text::word_errors;
 use speech_emulator::Emulator;
@@ -47,12 +50,52 @@ fn sdk(host: &str, key: &str, mode: &str) -> Value {
         .unwrap_or_else(|e| panic!("{mode}: not JSON ({e}): {stdout}"))
 }
 
+/// The words of a text, lower case, without punctuation ("Americans," and "americans" are one word).
+fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| c.is_whitespace() || c == '-')
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric() || *c == '\'')
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// A phrase shouted as Whisper writes a fragment decoded alone: two letters or more, all of them capitals.
+fn in_capitals(text: &str) -> bool {
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    letters.len() >= 2 && letters.iter().all(|c| c.is_uppercase())
+}
+
+/// One decode of the whole JFK clip by `recognizer`.
+fn whole_clip(recognizer: &WhisperRecognizer) -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/audio/jfk.wav");
+    let mut reader = hound::WavReader::open(path).expect("jfk.wav");
+    assert_eq!(reader.spec().sample_rate, 16_000);
+    let samples: Vec<i16> = reader
+        .samples::<i16>()
+        .map(|s| s.expect("a sample"))
+        .collect();
+    match recognizer.recognize(RecognitionInput {
+        audio: &samples,
+        sample_rate: 16_000,
+        language: "en-US",
+        previous: None,
+    }) {
+        Ok(Transcript::Text { text, .. }) => text,
+        other => panic!("the whole clip: {other:?}"),
+    }
+}
+
 #[test]
 fn microsofts_speech_sdk_recognizes_once_and_continuously() {
     let model = model_dir("base").unwrap_or_else(|e| panic!("{e}"));
-    let recognizer = WhisperRecognizer::load(&model).unwrap_or_else(|e| panic!("{e}"));
+    let recognizer = Arc::new(WhisperRecognizer::load(&model).unwrap_or_else(|e| panic!("{e}")));
+    let whole = whole_clip(&recognizer);
     let emu = Emulator::builder()
-        .recognizer(Arc::new(recognizer))
+        .recognizer(recognizer)
         .start_blocking()
         .expect("the emulator starts");
     let host = emu.base_url().replace("http://", "ws://");
@@ -82,8 +125,22 @@ fn microsofts_speech_sdk_recognizes_once_and_continuously() {
         .filter(|e| e[0] == "phrase" && e[3] == "ResultReason.RecognizedSpeech")
         .map(|e| e[1].as_str().unwrap_or_default())
         .collect();
-    let (errors, words) = word_errors(JFK, &heard.join(" "), "en-US");
-    assert!(errors * 10 <= words, "WER {errors}/{words}: {heard:?}");
+    let (errors, words_in_jfk) = word_errors(JFK, &heard.join(" "), "en-US");
+    assert!(
+        errors * 10 <= words_in_jfk,
+        "WER {errors}/{words_in_jfk}: {heard:?}"
+    );
+    // Phrases in context: none shouted, and together the words of one decode of the whole clip.
+    assert!(
+        heard.len() >= 2,
+        "the clip was cut at its pauses: {heard:?}"
+    );
+    assert!(!heard.iter().any(|p| in_capitals(p)), "{heard:?}");
+    assert_eq!(
+        words(&heard.join(" ")),
+        words(&whole),
+        "{heard:?} / {whole:?}"
+    );
     assert_eq!(kinds.last(), Some(&"session_stopped"), "{continuous}");
     // The only cancellation is the SDK's own end-of-stream notice for a file, without an error.
     for e in events.iter().filter(|e| e[0] == "canceled") {

@@ -179,7 +179,7 @@ mod tests {
             audio,
             sample_rate: 16_000,
             language,
-            previous_text: None,
+            previous: None,
         }
     }
 

@@ -113,25 +113,48 @@ pub(crate) struct Segment {
     pub(crate) avg_logprob: f64,
 }
 
-/// Transcribes the whole clip, window by window. `previous` is the text before the clip, as tokens (faster-whisper's
-/// `initial_prompt`): the first window's prompt, as earlier windows' text is for later ones.
+/// Transcribes the whole clip, window by window.
+///
+/// `prefix` is the text of the clip's beginning, already known, as tokens (faster-whisper's `prefix`): the first
+/// window's answer is forced to start with it (after `<|0.00|>`), and only what the model writes after it is
+/// returned. With a prefix, the clip is the previous phrase's audio followed by the new phrase's: the model
+/// hears the sentence as it was begun, and writes its continuation.
 pub(crate) fn transcribe<M: Model>(
     model: &M,
     features: &Features,
     specials: &Specials,
-    previous: &[usize],
+    prefix: &[usize],
 ) -> Result<Vec<Segment>, String> {
     let content_frames = features.content_frames();
     let mut seek = 0usize;
-    let mut all_tokens: Vec<usize> = previous.to_vec();
+    let mut all_tokens: Vec<usize> = Vec::new();
+    let mut prefix = prefix.to_vec();
     let mut prompt_reset_since = 0usize;
     let mut out = Vec::new();
     while seek < content_frames {
         let time_offset = seek as f64 * SECONDS_PER_FRAME;
         let segment_size = WINDOW_FRAMES.min(content_frames - seek);
         let encoded = model.encode(features.window(seek, segment_size))?;
-        let prompt = prompt(specials, &all_tokens[prompt_reset_since..]);
-        let best = generate_with_fallback(model, &encoded, &prompt, specials.eot)?;
+        let mut prompt = prompt(specials, &all_tokens[prompt_reset_since..]);
+        let forced = std::mem::take(&mut prefix);
+        if !forced.is_empty() {
+            prompt.push(specials.timestamp_begin);
+            prompt.extend_from_slice(&forced);
+        }
+        let mut best = generate_with_fallback(model, &encoded, &prompt, specials.eot)?;
+        // The answer goes on from the prefix: it is put back in front (unless the model's answer holds it), so
+        // that the timestamps pair up, and its text is left out of what is returned.
+        let mut prefix_text_left = forced.len();
+        if !forced.is_empty() {
+            let mut head = vec![specials.timestamp_begin];
+            head.extend_from_slice(&forced);
+            if best.tokens.starts_with(&forced) {
+                best.tokens.insert(0, specials.timestamp_begin);
+            } else if !best.tokens.starts_with(&head) {
+                head.append(&mut best.tokens);
+                best.tokens = head;
+            }
+        }
         if best.no_speech_prob > NO_SPEECH_THRESHOLD && best.avg_logprob <= LOG_PROB_THRESHOLD {
             seek += segment_size;
             continue;
@@ -146,12 +169,15 @@ pub(crate) fn transcribe<M: Model>(
         // Never stand still: a model that answers a lone `<|0.00|>` pair would otherwise loop forever.
         seek = split.seek.max(seek + 1);
         for piece in split.pieces {
-            let text_tokens: Vec<usize> = piece
+            let mut text_tokens: Vec<usize> = piece
                 .tokens
                 .iter()
                 .copied()
                 .filter(|&t| t < specials.eot)
                 .collect();
+            let known = prefix_text_left.min(text_tokens.len());
+            prefix_text_left -= known;
+            text_tokens.drain(..known);
             let text = model.text(&text_tokens)?;
             if piece.start == piece.end || text.trim().is_empty() {
                 continue;
@@ -535,17 +561,30 @@ mod tests {
     }
 
     #[test]
-    fn the_previous_text_is_the_first_windows_prompt() {
+    fn a_prefix_is_forced_and_left_out_of_the_answer() {
         let features = Features::compute(&vec![0.1; 32_000], 80);
-        let model = Scripted::new(vec![answer(vec![ts(0.0), 7, ts(1.8)], -0.2, 0.01)]);
+        // The model writes only the continuation, ending in a timestamp.
+        let model = Scripted::new(vec![answer(vec![7, ts(1.8)], -0.2, 0.01)]);
         let segments = transcribe(&model, &features, &specials(), &[3, 4]).expect("decoded");
+        assert_eq!(segments.len(), 1);
         assert_eq!(
             segments[0].text, " w7",
-            "the prompt is not part of the answer"
+            "the prefix is not part of the answer"
         );
-        let mut prompt = vec![50_361, 3, 4];
-        prompt.extend(specials().sot_sequence);
+        assert!((segments[0].end - 1.8).abs() < 1e-9);
+        let mut prompt = specials().sot_sequence;
+        prompt.extend([ts(0.0), 3, 4]);
         assert_eq!(model.searches.borrow()[0].0, prompt);
+
+        // A model that repeats the prefix in its answer: the prefix is still left out, once.
+        let model = Scripted::new(vec![answer(vec![ts(0.0), 3, 4, 7, ts(1.8)], -0.2, 0.01)]);
+        let segments = transcribe(&model, &features, &specials(), &[3, 4]).expect("decoded");
+        assert_eq!(segments[0].text, " w7");
+        // Nothing after the prefix: no text.
+        let model = Scripted::new(vec![answer(vec![ts(1.8)], -0.2, 0.01)]);
+        assert!(transcribe(&model, &features, &specials(), &[3, 4])
+            .expect("decoded")
+            .is_empty());
     }
 
     #[test]

@@ -111,6 +111,9 @@ const FRAME: usize = 320;
 /// Silence added before and after the segment for decoding (0.3 s at 16 kHz).
 const PAD_SAMPLES: usize = 4_800;
 
+/// One window of Whisper's: 30 s.
+const WINDOW_SAMPLES: usize = 30 * SAMPLE_RATE as usize;
+
 /// BCP-47 primary subtags whose Whisper code differs.
 const LANGUAGE_ALIASES: &[(&str, &str)] = &[("nb", "no"), ("jv", "jw"), ("fil", "tl")];
 
@@ -322,7 +325,7 @@ impl WhisperRecognizer {
         &self,
         samples: &[f32],
         language: &str,
-        previous_text: Option<&str>,
+        prefix: Option<&str>,
     ) -> Result<Vec<decode::Segment>, EngineError> {
         let sot_sequence = if self.languages.len() > 1 {
             let language_id = self
@@ -339,8 +342,8 @@ impl WhisperRecognizer {
             timestamp_begin: self.ids.timestamp_begin,
             sot_sequence,
         };
-        // As faster-whisper's `initial_prompt`: the earlier text, with the leading space Whisper writes words with.
-        let previous: Vec<usize> = match previous_text.map(str::trim).filter(|t| !t.is_empty()) {
+        // As faster-whisper's `prefix`: the text, with the leading space Whisper writes words with.
+        let prefix: Vec<usize> = match prefix.map(str::trim).filter(|t| !t.is_empty()) {
             Some(text) => self
                 .tokenizer
                 .encode(format!(" {text}"), false)
@@ -349,11 +352,12 @@ impl WhisperRecognizer {
                 .iter()
                 .map(|&id| id as usize)
                 .filter(|&id| id < self.ids.eot)
+                .take(decode::MAX_LENGTH / 2 - 1)
                 .collect(),
             None => Vec::new(),
         };
         let features = Features::compute(samples, self.model.n_mels());
-        guard(|| decode::transcribe(self, &features, &specials, &previous))
+        guard(|| decode::transcribe(self, &features, &specials, &prefix))
     }
 }
 
@@ -487,15 +491,33 @@ impl Recognizer for WhisperRecognizer {
         if energy.voiced_seconds < MIN_VOICED_SECONDS {
             return Ok(Transcript::NoMatch);
         }
-        // Silence on both sides: a segment cut tightly by a voice-activity detector loses its first word far
-        // less often when Whisper hears a moment of quiet before it.
-        let pad = std::iter::repeat_n(0.0f32, PAD_SAMPLES);
-        let samples: Vec<f32> = pad
-            .clone()
-            .chain(input.audio.iter().map(|&s| f32::from(s) / 32_768.0))
-            .chain(pad)
-            .collect();
-        let segments = self.transcribe(&samples, language, input.previous_text)?;
+        // The previous phrase, when the two fit one window: Whisper hears the sentence as it was begun, with
+        // the previous phrase's text as the forced beginning of its answer, and writes only what follows (a
+        // fragment decoded alone comes back shouted or closed too early: "ASK NOT!"). First with the previous
+        // text's closing punctuation left out, so that the sentence can go on ("Americans" → "ask not"); when
+        // the model then writes nothing more, with the text as written (a new sentence begins); when it still
+        // writes nothing, the audio is heard alone.
+        let previous = input
+            .previous
+            .filter(|p| !p.text.trim().is_empty())
+            .filter(|p| 2 * PAD_SAMPLES + p.audio.len() + input.audio.len() <= WINDOW_SAMPLES);
+        let mut tries: Vec<(&[i16], Option<&str>)> = Vec::with_capacity(3);
+        if let Some(p) = previous {
+            let text = p.text.trim();
+            let open = text.trim_end_matches(['.', '!', '?', '。', '！', '？']);
+            if !open.is_empty() && open != text {
+                tries.push((p.audio, Some(open)));
+            }
+            tries.push((p.audio, Some(text)));
+        }
+        tries.push((&[], None));
+        let mut segments = Vec::new();
+        for (before, prefix) in tries {
+            segments = self.transcribe(&padded(before, input.audio), language, prefix)?;
+            if segments.iter().any(|s| !s.text.trim().is_empty()) {
+                break;
+            }
+        }
         let text: String = segments.iter().map(|s| s.text.as_str()).collect();
         let avg_logprob = if segments.is_empty() {
             f64::NEG_INFINITY
@@ -504,6 +526,17 @@ impl Recognizer for WhisperRecognizer {
         };
         Ok(clean_transcript(&text, avg_logprob.exp(), &energy))
     }
+}
+
+/// `before` then `audio`, as Whisper's input (floats), with [`PAD_SAMPLES`] of silence on both sides: a segment
+/// cut tightly by a voice-activity detector loses its first word far less often when Whisper hears a moment of
+/// quiet before it.
+fn padded(before: &[i16], audio: &[i16]) -> Vec<f32> {
+    let pad = std::iter::repeat_n(0.0f32, PAD_SAMPLES);
+    pad.clone()
+        .chain(before.iter().chain(audio).map(|&s| f32::from(s) / 32_768.0))
+        .chain(pad)
+        .collect()
 }
 
 /// Loudness facts about a segment, for the silence and hallucination rules.

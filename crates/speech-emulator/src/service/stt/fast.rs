@@ -54,7 +54,7 @@ use speech_audio::decode::Decoder;
 use speech_audio::segment::Segmenter;
 
 use super::multipart;
-use crate::engine::{RecognitionInput, Transcript};
+use crate::engine::{Preceding, RecognitionInput, Transcript};
 use crate::service::common::body::{closing, read_body, BodyError};
 use crate::service::common::{early, is_locale, query_pairs};
 use crate::state::AppState;
@@ -542,8 +542,9 @@ fn transcribe_samples(
         .collect();
     let locale = locale_of(state, &definition.locales, &speech);
     let mut phrases: Vec<(u64, u64, String, f64, Option<f64>)> = Vec::new();
-    // Each phrase is heard with the one before it as context, as one decode of the whole file would.
-    let mut previous_text: Option<String> = None;
+    // Each phrase is heard after the one before it (from its start to the new phrase's, the pause included), as
+    // one decode of the whole file would hear it.
+    let mut previous: Option<(u64, String)> = None;
     for segment in &segments {
         let transcript = state
             .recognizer
@@ -551,14 +552,19 @@ fn transcribe_samples(
                 audio: &segment.samples,
                 sample_rate: RATE,
                 language: &locale,
-                previous_text: previous_text.as_deref(),
+                previous: previous.as_ref().map(|(start, text)| Preceding {
+                    audio: samples
+                        .get(*start as usize..segment.start as usize)
+                        .unwrap_or_default(),
+                    text,
+                }),
             })
             .map_err(|e| format!("Recognition engine failed: {e}"))?;
         let Transcript::Text { text, confidence } = transcript else {
             continue;
         };
         if !text.trim().is_empty() {
-            previous_text = Some(text.clone());
+            previous = Some((segment.start, text.clone()));
         }
         let display = text::derive_forms_in(&text, &locale, definition.profanity).display;
         if display.trim().is_empty() {

@@ -356,7 +356,7 @@ impl Job {
             audio: &samples[heard],
             sample_rate: rate,
             language: &self.params.language,
-            previous_text: None,
+            previous: None,
         });
         let (text, confidence) = match transcript {
             Err(e) => {

@@ -47,7 +47,7 @@ use speech_audio::segment::{Segment, Segmenter};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::engine::{RecognitionInput, Transcript};
+use crate::engine::{Preceding, RecognitionInput, Transcript};
 use crate::service::common::query_pairs;
 use crate::state::AppState;
 use crate::text::Profanity;
@@ -368,8 +368,10 @@ struct Turn {
     /// The turn is over for the client (interactive, after its phrase): later audio is ignored.
     done: bool,
     initial_silence: Duration,
-    /// The text of the turn's last phrase, as the engine wrote it: the context of the next one.
-    previous_text: Option<String>,
+    /// The utterance whose final result is being recognized.
+    final_audio: Option<Segment>,
+    /// The turn's last phrase (its audio, and its text as the engine wrote it): the context of the next one.
+    previous: Option<(Segment, String)>,
 }
 
 struct Connection {
@@ -612,7 +614,8 @@ impl Connection {
             end_of_audio: false,
             done: false,
             initial_silence,
-            previous_text: None,
+            final_audio: None,
+            previous: None,
         });
         Ok(())
     }
@@ -755,7 +758,19 @@ impl Connection {
         }
         let recognizer = self.state.recognizer.clone();
         let language = turn.language.clone();
-        let previous_text = turn.previous_text.clone();
+        // The previous phrase, and the pause after it as silence, up to this one.
+        let previous = turn.previous.as_ref().map(|(before, text)| {
+            let pause = segment
+                .start
+                .saturating_sub(before.end())
+                .min(u64::from(RATE) * 30);
+            let mut audio = before.samples.clone();
+            audio.resize(audio.len() + pause as usize, 0);
+            (audio, text.clone())
+        });
+        if final_ {
+            turn.final_audio = Some(segment.clone());
+        }
         let (start, len) = (segment.start, segment.samples.len() as u64);
         let handle = tokio::task::spawn_blocking(move || {
             recognizer
@@ -763,7 +778,9 @@ impl Connection {
                     audio: &segment.samples,
                     sample_rate: RATE,
                     language: &language,
-                    previous_text: previous_text.as_deref(),
+                    previous: previous
+                        .as_ref()
+                        .map(|(audio, text)| Preceding { audio, text }),
                 })
                 .map_err(|e| e.to_string())
         });
@@ -783,9 +800,12 @@ impl Connection {
         if turn.number != job.turn || turn.done {
             return Vec::new();
         }
-        if let (true, Transcript::Text { text, .. }) = (job.final_, &transcript) {
-            if !text.trim().is_empty() {
-                turn.previous_text = Some(text.clone());
+        if job.final_ {
+            let audio = turn.final_audio.take();
+            if let (Some(audio), Transcript::Text { text, .. }) = (audio, &transcript) {
+                if !text.trim().is_empty() {
+                    turn.previous = Some((audio, text.clone()));
+                }
             }
         }
         let Some(turn) = self.turn.as_ref() else {
