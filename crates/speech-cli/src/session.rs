@@ -14,6 +14,9 @@ use crate::exit::Failure;
 /// The `User-Agent` of every request.
 pub(crate) const USER_AGENT: &str = concat!("speech-cli/", env!("CARGO_PKG_VERSION"));
 
+/// How long a read from the embedded emulator may wait: its engine runs on this machine.
+const EMBEDDED_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// The client of one run, and the embedded emulator it talks to, if any (kept alive as long as the client).
 pub(crate) struct Session {
     /// The client, shared by every worker thread.
@@ -98,6 +101,10 @@ impl Session {
             // The embedded emulator listens on this machine's loopback, which no proxy from the environment
             // (HTTPS_PROXY, ALL_PROXY) can reach.
             builder = builder.proxy_from_env(false);
+            // Its offline engine answers a request once it has recognized it, sharing this machine's cores
+            // with every other request in flight: on a small machine with several files at once that takes
+            // longer than the 30 s read timeout meant for the service.
+            builder = builder.read_timeout(EMBEDDED_READ_TIMEOUT);
         }
         let client = configure(builder)
             .build()

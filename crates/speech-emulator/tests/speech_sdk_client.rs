@@ -50,19 +50,6 @@ fn sdk(host: &str, key: &str, mode: &str) -> Value {
         .unwrap_or_else(|e| panic!("{mode}: not JSON ({e}): {stdout}"))
 }
 
-/// The words of a text, lower case, without punctuation ("Americans," and "americans" are one word).
-fn words(text: &str) -> Vec<String> {
-    text.to_lowercase()
-        .split(|c: char| c.is_whitespace() || c == '-')
-        .map(|w| {
-            w.chars()
-                .filter(|c| c.is_alphanumeric() || *c == '\'')
-                .collect::<String>()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
 /// A phrase shouted as Whisper writes a fragment decoded alone: two letters or more, all of them capitals.
 fn in_capitals(text: &str) -> bool {
     let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
@@ -136,11 +123,8 @@ fn microsofts_speech_sdk_recognizes_once_and_continuously() {
         "the clip was cut at its pauses: {heard:?}"
     );
     assert!(!heard.iter().any(|p| in_capitals(p)), "{heard:?}");
-    assert_eq!(
-        words(&heard.join(" ")),
-        words(&whole),
-        "{heard:?} / {whole:?}"
-    );
+    let (differences, _) = word_errors(&whole, &heard.join(" "), "en-US");
+    assert_eq!(differences, 0, "{heard:?} / {whole:?}");
     assert_eq!(kinds.last(), Some(&"session_stopped"), "{continuous}");
     // The only cancellation is the SDK's own end-of-stream notice for a file, without an error.
     for e in events.iter().filter(|e| e[0] == "canceled") {

@@ -363,10 +363,6 @@ mod tests {
     use super::*;
     use crate::service::common::tone::{frequency, sine};
 
-    fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-        Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
-    }
-
     fn u32_at(b: &[u8], at: usize) -> Option<u32> {
         Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
     }
@@ -517,124 +513,38 @@ mod tests {
         assert_eq!(bytes, [0, 0, 1, 0, 0xFF, 0xFF, 0x34, 0x12, 0x00, 0x80]);
     }
 
-    // --- MP3 ----------------------------------------------------------------------------------------------------
-
-    /// Walk MPEG audio frames from the start to the end of `bytes`; return (version-specific rate, kbps, frames).
-    #[cfg(feature = "mp3")]
-    fn walk_mp3(bytes: &[u8]) -> (u32, u32, usize) {
-        const BITRATES_V1: [u32; 16] = [
-            0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 0,
-        ];
-        const BITRATES_V2: [u32; 16] = [
-            0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160, 0,
-        ];
-        let mut pos = 0;
-        let mut frames = 0;
-        let mut seen = None;
-        while pos < bytes.len() {
-            let h = &bytes[pos..pos + 4];
-            assert_eq!(h[0], 0xFF, "frame sync at {pos}");
-            assert_eq!(h[1] & 0xE0, 0xE0, "frame sync at {pos}");
-            let version = (h[1] >> 3) & 0x03; // 3 = MPEG-1, 2 = MPEG-2, 0 = MPEG-2.5
-            assert_eq!((h[1] >> 1) & 0x03, 0x01, "layer III");
-            let bitrate_index = usize::from(h[2] >> 4);
-            let rate_index = usize::from((h[2] >> 2) & 0x03);
-            let padding = usize::from((h[2] >> 1) & 0x01);
-            let channel_mode = h[3] >> 6;
-            assert_eq!(channel_mode, 3, "mono");
-            let (kbps, rate) = match version {
-                3 => (
-                    BITRATES_V1[bitrate_index],
-                    [44_100, 48_000, 32_000][rate_index],
-                ),
-                2 => (
-                    BITRATES_V2[bitrate_index],
-                    [22_050, 24_000, 16_000][rate_index],
-                ),
-                0 => (
-                    BITRATES_V2[bitrate_index],
-                    [11_025, 12_000, 8_000][rate_index],
-                ),
-                _ => panic!("reserved version"),
-            };
-            let len = if version == 3 {
-                144 * kbps * 1000 / rate
-            } else {
-                72 * kbps * 1000 / rate
-            } as usize
-                + padding;
-            if let Some(previous) = seen {
-                assert_eq!(previous, (rate, kbps), "constant rate and bit rate");
-            }
-            seen = Some((rate, kbps));
-            pos += len;
-            frames += 1;
-        }
-        assert_eq!(pos, bytes.len(), "frames end exactly at the end");
-        let (rate, kbps) = seen.expect("at least one frame");
-        (rate, kbps, frames)
-    }
-
+    /// Every container the emulator encodes decodes back through `speech-audio` at the format's rate, as long as
+    /// it was and at its pitch. (How each is written, frame by frame and page by page, is tested where it is
+    /// written: `speech_audio::encode`.)
     #[test]
-    #[cfg(feature = "mp3")]
-    fn mp3_frames_have_the_named_rate_and_bitrate() {
+    fn every_encoded_container_decodes_back_at_its_rate() {
         let pcm = sine(24_000, 440.0, 1.0, 10_000.0);
-        for f in output_formats()
-            .iter()
-            .filter(|f| f.container == Container::Mp3)
-        {
+        for f in output_formats().iter().filter(|f| {
+            f.supported()
+                && matches!(
+                    f.container,
+                    Container::Riff | Container::Mp3 | Container::Ogg
+                )
+        }) {
             let bytes = encode(f, &pcm).expect("encodes");
-            let (rate, kbps, frames) = walk_mp3(&bytes);
-            assert_eq!(rate, f.sample_rate, "{}", f.name);
-            assert_eq!(Some(kbps), f.bitrate_kbps, "{}", f.name);
-            let per_frame = if rate >= 32_000 { 1152 } else { 576 };
-            let duration = (frames * per_frame) as f64 / f64::from(rate);
-            assert!((1.0..1.3).contains(&duration), "{}: {duration} s", f.name);
-        }
-    }
-
-    #[test]
-    fn ogg_opus_is_read_by_an_independent_ogg_reader() {
-        let pcm = sine(24_000, 440.0, 2.0, 10_000.0);
-        for f in output_formats()
-            .iter()
-            .filter(|f| f.container == Container::Ogg)
-        {
-            let bytes = encode(f, &pcm).expect("encodes");
-            let mut reader = ogg::PacketReader::new(std::io::Cursor::new(&bytes));
-            let head = reader.read_packet_expected().expect("head");
-            assert!(
-                head.data.starts_with(b"OpusHead") && head.first_in_stream() && head.last_in_page()
-            );
-            assert_eq!(head.data[9], 1, "mono");
-            assert_eq!(u32_at(&head.data, 12), Some(f.sample_rate));
-            let tags = reader.read_packet_expected().expect("tags");
-            assert!(tags.data.starts_with(b"OpusTags") && tags.last_in_page());
-            let mut decoder = opus::Decoder::new(48_000, opus::Channels::Mono).expect("decoder");
-            let mut out = vec![0i16; 5760];
-            let mut decoded = Vec::new();
-            let mut last = None;
-            while let Some(p) = reader.read_packet().expect("valid pages") {
-                let n = decoder
-                    .decode(&p.data, &mut out, false)
-                    .expect("valid Opus");
-                decoded.extend_from_slice(&out[..n]);
-                last = Some(p);
+            let mut decoder = speech_audio::decode::Decoder::open_bytes(bytes, None)
+                .unwrap_or_else(|e| panic!("{}: {e}", f.name));
+            // Opus always decodes at 48 kHz; the rate it was made from is in its header (checked where the
+            // header is written).
+            if f.container != Container::Ogg {
+                assert_eq!(decoder.info().sample_rate, f.sample_rate, "{}", f.name);
             }
-            let last = last.expect("audio packets");
-            assert!(last.last_in_stream());
-            let pre_skip = u64::from(u16_at(&head.data, 10).expect("pre-skip"));
-            assert_eq!(
-                last.absgp_page(),
-                pre_skip + 96_000,
-                "{}: 2 s at 48 kHz after the pre-skip",
-                f.name
-            );
-            let audio = Pcm {
-                sample_rate: 48_000,
-                samples: decoded[pre_skip as usize..].to_vec(),
+            let mut samples = Vec::new();
+            while let Some(chunk) = decoder.next_chunk().expect("decodes") {
+                samples.extend(chunk);
+            }
+            let decoded = Pcm {
+                sample_rate: 16_000,
+                samples,
             };
-            assert!((frequency(&audio) - 440.0).abs() < 2.0, "{}", f.name);
+            let seconds = decoded.duration_secs();
+            assert!((0.99..1.1).contains(&seconds), "{}: {seconds} s", f.name);
+            assert!((frequency(&decoded) - 440.0).abs() < 3.0, "{}", f.name);
         }
     }
 }
