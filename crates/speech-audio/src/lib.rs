@@ -1,19 +1,25 @@
-//! Real-world audio for speech services: decode what people record (WAV of any PCM width, IEEE float,
-//! A-law and µ-law; MP3; FLAC; Ogg/Vorbis; Ogg/Opus; AAC in M4A/MP4; anything else through `ffmpeg` when it
-//! is on `PATH`), mix it down to one channel, resample it to
-//! 16 kHz with a band-limited resampler, and cut it into segments at the speaker's pauses.
+//! Real-world audio for speech services, in and out: decode what people record (WAV of any PCM width, IEEE
+//! float, A-law and µ-law; MP3; FLAC; Ogg/Vorbis; Ogg/Opus; AAC in M4A/MP4; anything else through `ffmpeg`
+//! when it is on `PATH`), mix it down to one channel, resample it to 16 kHz with a band-limited resampler, and
+//! cut it into segments at the speaker's pauses; and encode speech in the formats the synthesis service
+//! answers with. The client crates, the CLI and the emulator all use it: one implementation of each.
 //!
 //! No protocol knowledge and no IO beyond [`std::io::Read`] (and, for formats nothing here decodes, an
 //! `ffmpeg` child process): the client crates put these pieces in front of
 //! the speech services.
 //!
-//! Features (both on by default): `opus` (Ogg/Opus through libopus, built from the source the `opus` crate
-//! bundles) and `ffmpeg` (the `ffmpeg` fallback; no build-time cost).
+//! Features: `opus` (Ogg/Opus in and out through libopus, built from the source the `opus` crate bundles) and
+//! `ffmpeg` (the `ffmpeg` fallback; no build-time cost), both on by default; `mp3` (MP3 output through LAME,
+//! LGPL-3.0), off by default.
 //!
 //! - [`decode`]: [`decode::Decoder`] hands out 16 kHz mono 16-bit PCM chunk by chunk, in constant memory,
 //!   whatever the length of the recording;
+//! - [`resample`]: [`resample::Resampler`], the band-limited resampler (rubato) the decoder uses, for any
+//!   rate to any rate, streaming;
 //! - [`segment`]: [`segment::Segmenter`] cuts 16 kHz speech into utterances of bounded length, each with its
-//!   start in the recording.
+//!   start in the recording, with a voice-activity detector ([`segment::EarshotVad`] by default);
+//! - [`encode`]: linear PCM, A-law and µ-law (raw or RIFF), MP3 and Ogg/Opus, for synthesis output;
+//!   [`g711`] holds the A-law and µ-law tables.
 //!
 //! ```no_run
 //! use speech_audio::decode::Decoder;
