@@ -1,5 +1,6 @@
 //! Speech to text: short audio (REST), fast transcription (REST, multipart) and streaming recognition
-//! (WebSocket), with what only they use (the uploaded audio, pronunciation assessment, the multipart form).
+//! (WebSocket), with what only they use (the uploaded audio, pronunciation assessment, the multipart form, the
+//! voice-activity detector).
 
 pub(crate) mod fast;
 pub mod multipart;
@@ -7,3 +8,4 @@ pub(crate) mod pron;
 pub(crate) mod short;
 pub(crate) mod stream;
 pub(crate) mod upload;
+pub(crate) mod vad;
