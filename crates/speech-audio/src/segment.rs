@@ -41,6 +41,8 @@ pub trait Vad {
 pub struct EarshotVad {
     detector: earshot::Detector,
     threshold: f32,
+    /// Frames with a lower RMS (in 16-bit sample units) are not speech.
+    min_rms: f64,
 }
 
 impl EarshotVad {
@@ -49,7 +51,23 @@ impl EarshotVad {
         EarshotVad {
             detector: earshot::Detector::default(),
             threshold,
+            min_rms: 0.0,
         }
+    }
+
+    /// Frames quieter than `dbfs` (their RMS against full scale, 32 768) are not speech, whatever the
+    /// network's score: only sound above that level counts, and speech ends where the voice falls below it
+    /// rather than after the network's hangover (about 100 ms). −40 dBFS is a quiet voice.
+    ///
+    /// ```
+    /// use speech_audio::segment::{EarshotVad, Vad, FRAME};
+    ///
+    /// let mut vad = EarshotVad::default().with_min_level(-40.0);
+    /// assert!(!vad.is_speech(&[0; FRAME]));
+    /// ```
+    pub fn with_min_level(mut self, dbfs: f64) -> EarshotVad {
+        self.min_rms = 32_768.0 * 10f64.powf(dbfs / 20.0);
+        self
     }
 }
 
@@ -64,14 +82,26 @@ impl std::fmt::Debug for EarshotVad {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EarshotVad")
             .field("threshold", &self.threshold)
+            .field("min_rms", &self.min_rms)
             .finish_non_exhaustive()
     }
 }
 
 impl Vad for EarshotVad {
     fn is_speech(&mut self, frame: &[i16]) -> bool {
-        self.detector.predict_i16(frame) >= self.threshold
+        // Every frame goes through the network, so that its state follows the audio.
+        let score = self.detector.predict_i16(frame);
+        score >= self.threshold && (self.min_rms <= 0.0 || rms(frame) >= self.min_rms)
     }
+}
+
+/// The root-mean-square level of a frame, in 16-bit sample units (0 for an empty one).
+fn rms(frame: &[i16]) -> f64 {
+    if frame.is_empty() {
+        return 0.0;
+    }
+    let energy: f64 = frame.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+    (energy / frame.len() as f64).sqrt()
 }
 
 /// The segmenter's settings.

@@ -1,6 +1,5 @@
 //! Speech to text: short audio (REST), fast transcription (REST, multipart) and streaming recognition
-//! (WebSocket), with what only they use (the uploaded audio, pronunciation assessment, the multipart form, the
-//! voice-activity detector).
+//! (WebSocket), with what only they use (the uploaded audio, pronunciation assessment, the multipart form).
 
 pub(crate) mod fast;
 pub mod multipart;
@@ -8,4 +7,3 @@ pub(crate) mod pron;
 pub(crate) mod short;
 pub(crate) mod stream;
 pub(crate) mod upload;
-pub(crate) mod vad;

@@ -19,11 +19,12 @@
 //!    another codec than declared, or WAV that is not 16 kHz mono 16-bit → what the service hears is not
 //!    speech: `InitialSilenceTimeout`;
 //! 7. only the first 60 s (30 s with pronunciation assessment) are heard;
-//! 8. the voice-activity detector (see `vad`) finds the speech; silence, or speech that starts later
-//!    than the mode's initial-silence timeout → `InitialSilenceTimeout`; noise → `BabbleTimeout`;
-//! 9. the recognizer gets the voiced stretch with [`CONTEXT_MS`] of the audio around it on each side (the
-//!    detector's −40 dBFS edge falls after soft onsets such as a /k/ burst or an /f/, which Whisper needs to
-//!    hear the first word; `Offset`/`Duration` stay the detector's); its answer becomes `Success` (text forms from
+//! 8. `speech-audio`'s segmenter (its voice-activity detector, the one every path uses) finds the speech
+//!    ([`hear`]); silence, or speech that starts later than the mode's initial-silence timeout →
+//!    `InitialSilenceTimeout`; sound that is not speech (noise) → `BabbleTimeout`;
+//! 9. the recognizer gets the speech with [`CONTEXT_MS`] of the audio around it on each side (the detector
+//!    decides per 16 ms frame and marks soft onsets such as a /k/ burst or an /f/ late, and Whisper needs them
+//!    to hear the first word; `Offset`/`Duration` stay the detector's); its answer becomes `Success` (text forms from
 //!    `text::derive_forms_in`, in the request's language), `NoMatch` or `BabbleTimeout`; a failing engine → `500 {"Message":…}`.
 //!
 //! `Offset`/`Duration` are 100-ns ticks. On `InitialSilenceTimeout` and `BabbleTimeout`, `Offset` is how far
@@ -31,16 +32,17 @@
 //! wrong codec the length is estimated from the body size as 16 kHz 16-bit PCM.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use serde::Serialize;
+use speech_audio::segment::{EarshotVad, Segmenter, SegmenterConfig, FRAME};
 
 use super::pron::{self, PronParams};
 use super::upload::{self, DeclaredAudio, Upload};
-use super::vad::{self, Heard};
 use crate::engine::{RecognitionInput, Transcript};
 use crate::service::common::body::{closing, read_body, BodyError};
 use crate::service::common::{early, is_locale, message, not_found, query_pairs};
@@ -307,7 +309,7 @@ impl Job {
         let pcm = match upload {
             Upload::Audio(pcm) => pcm,
             Upload::Misheard { .. } => {
-                let heard = vad::ticks(body.len() / 2, RATE);
+                let heard = ticks(body.len() / 2, RATE);
                 return json(&result(
                     "InitialSilenceTimeout",
                     heard.min(self.timeout_ticks),
@@ -327,11 +329,11 @@ impl Job {
         };
         let keep = pcm.samples.len().min((limit * rate) as usize);
         let samples = &pcm.samples[..keep];
-        let listened = vad::ticks(samples.len(), rate).min(self.timeout_ticks);
-        let (start, end, pause_ratio) = match vad::analyze(samples, rate) {
+        let listened = ticks(samples.len(), rate).min(self.timeout_ticks);
+        let (start, end, pause_ratio) = match hear(samples) {
             Heard::Silence => return json(&result("InitialSilenceTimeout", listened, 0)),
             Heard::Noise { start } => {
-                let status = if vad::ticks(start, rate) > self.timeout_ticks {
+                let status = if ticks(start, rate) > self.timeout_ticks {
                     "InitialSilenceTimeout"
                 } else {
                     "BabbleTimeout"
@@ -344,11 +346,11 @@ impl Job {
                 pause_ratio,
             } => (start, end, pause_ratio),
         };
-        let offset = vad::ticks(start, rate);
+        let offset = ticks(start, rate);
         if offset > self.timeout_ticks {
             return json(&result("InitialSilenceTimeout", self.timeout_ticks, 0));
         }
-        let duration = vad::ticks(end - start, rate);
+        let duration = ticks(end - start, rate);
         // ok: at most 500 ms of samples at any u32 rate fits in usize.
         let context = (u64::from(CONTEXT_MS) * u64::from(rate) / 1000) as usize;
         let heard = start.saturating_sub(context)..end.saturating_add(context).min(samples.len());
@@ -404,9 +406,176 @@ impl Job {
     }
 }
 
+/// What the service hears in the audio.
+#[derive(Clone, Debug, PartialEq)]
+enum Heard {
+    /// No sound at all.
+    Silence,
+    /// Sound, but no speech (noise), from sample `start` on.
+    Noise {
+        /// The first sample of the first loud frame.
+        start: usize,
+    },
+    /// Speech in `start..end` (sample indices).
+    Speech {
+        /// The first sample of the first speech frame.
+        start: usize,
+        /// One past the last sample of the last speech frame.
+        end: usize,
+        /// The share of the stretch that is not speech, 0.0..=1.0 (pauses between words).
+        pause_ratio: f64,
+    },
+}
+
+/// The shortest run of speech frames that counts (48 ms): a click or a burst of noise does not.
+const MIN_SPEECH_RUN: usize = 3 * FRAME;
+/// The level from which a frame is sound (a quiet voice): quieter frames are neither speech nor noise.
+const MIN_LEVEL_DBFS: f64 = -40.0;
+
+/// Finds the speech in 16 kHz mono audio with `speech-audio`'s segmenter and its detector (frames below
+/// [`MIN_LEVEL_DBFS`] are not speech), told to cut at every frame that is not speech and to keep no guard: the
+/// segments are the runs of speech frames, exactly. Runs shorter than [`MIN_SPEECH_RUN`] are dropped; the
+/// speech is the stretch from the first run left to the last. Without any, a frame at the level means noise.
+fn hear(samples: &[i16]) -> Heard {
+    let config = SegmenterConfig {
+        min_pause: Duration::from_millis(16),
+        max_segment: Duration::from_secs(u64::from(MAX_AUDIO_SECS) + 1),
+        min_cut_pause: Duration::from_millis(16),
+        guard: Duration::ZERO,
+    };
+    let vad = EarshotVad::default().with_min_level(MIN_LEVEL_DBFS);
+    let mut segmenter = Segmenter::with_vad(config, vad);
+    segmenter.push(samples);
+    let runs: Vec<(usize, usize)> = segmenter
+        .finish()
+        .into_iter()
+        .filter(|run| run.samples.len() >= MIN_SPEECH_RUN)
+        .map(|run| (run.start as usize, run.samples.len()))
+        .collect();
+    match (runs.first(), runs.last()) {
+        (Some(&(start, _)), Some(&(last, len))) => {
+            let end = (last + len).min(samples.len());
+            let speech: usize = runs.iter().map(|&(_, len)| len).sum();
+            Heard::Speech {
+                start,
+                end,
+                pause_ratio: 1.0 - speech as f64 / (end - start).max(1) as f64,
+            }
+        }
+        _ => {
+            // Noise: as long a run of frames at the level as speech needs.
+            let min_rms = 32_768.0 * 10f64.powf(MIN_LEVEL_DBFS / 20.0);
+            let loud: Vec<bool> = samples
+                .chunks(FRAME)
+                .map(|frame| {
+                    let energy: f64 = frame.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
+                    (energy / frame.len() as f64).sqrt() >= min_rms
+                })
+                .collect();
+            let run = MIN_SPEECH_RUN / FRAME;
+            match loud.windows(run).position(|w| w.iter().all(|&l| l)) {
+                Some(frame) => Heard::Noise {
+                    start: frame * FRAME,
+                },
+                None => Heard::Silence,
+            }
+        }
+    }
+}
+
+/// Samples to 100-ns ticks.
+fn ticks(samples: usize, sample_rate: u32) -> u64 {
+    if sample_rate == 0 {
+        return 0;
+    }
+    (samples as u128 * 10_000_000 / u128::from(sample_rate)) as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SR: u32 = 16_000;
+
+    fn tone(ms: u32, hz: f64, amp: f64) -> Vec<i16> {
+        let n = (SR * ms / 1000) as usize;
+        (0..n)
+            .map(|k| {
+                (amp * (2.0 * std::f64::consts::PI * hz * k as f64 / f64::from(SR)).sin()) as i16
+            })
+            .collect()
+    }
+
+    fn silence(ms: u32) -> Vec<i16> {
+        vec![0; (SR * ms / 1000) as usize]
+    }
+
+    /// Deterministic white-ish noise (xorshift).
+    fn noise(ms: u32, amp: i16) -> Vec<i16> {
+        let mut x: u32 = 0x1234_5678;
+        (0..(SR * ms / 1000))
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                ((x % (2 * amp as u32 + 1)) as i32 - i32::from(amp)) as i16
+            })
+            .collect()
+    }
+
+    #[test]
+    fn silence_and_empty() {
+        assert_eq!(hear(&[]), Heard::Silence);
+        assert_eq!(hear(&silence(2000)), Heard::Silence);
+        // A quiet hum is silence too.
+        assert_eq!(hear(&tone(1000, 300.0, 200.0)), Heard::Silence);
+    }
+
+    #[test]
+    fn speech_boundaries() {
+        let mut audio = silence(500);
+        audio.extend(tone(300, 440.0, 8000.0));
+        audio.extend(silence(200));
+        audio.extend(tone(300, 300.0, 8000.0));
+        audio.extend(silence(700));
+        match hear(&audio) {
+            Heard::Speech {
+                start,
+                end,
+                pause_ratio,
+            } => {
+                // Within a frame or two of the truth (the detector decides per 16 ms frame).
+                assert!(start.abs_diff(8000) <= 2 * FRAME, "{start}");
+                assert!(end.abs_diff(8000 + 16 * 800) <= 2 * FRAME, "{end}");
+                assert!((pause_ratio - 0.25).abs() < 0.1, "{pause_ratio}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn clicks_are_ignored() {
+        let mut audio = silence(500);
+        audio.extend(tone(20, 440.0, 8000.0));
+        audio.extend(silence(500));
+        assert_eq!(hear(&audio), Heard::Silence);
+    }
+
+    #[test]
+    fn noise_is_babble() {
+        let mut audio = silence(100);
+        audio.extend(noise(1000, 8000));
+        match hear(&audio) {
+            Heard::Noise { start } => assert!(start.abs_diff(1600) <= FRAME, "{start}"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ticks_math() {
+        assert_eq!(ticks(16_000, 16_000), 10_000_000);
+        assert_eq!(ticks(1, 0), 0);
+    }
 
     fn headers(content_type: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
