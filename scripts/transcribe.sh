@@ -5,9 +5,9 @@
 #
 # With no Azure credentials in the environment (SPEECH_KEY with SPEECH_REGION or SPEECH_ENDPOINT) it runs
 # against the CLI's embedded offline emulator (Whisper base; SPEECH_EMULATOR_MODEL=tiny.en for the faster English-only model) and says so on stderr; with them, against Azure.
-# Installs what the offline engines need first (scripts/setup.sh) and builds the CLI with the same features as
-# the test command (scripts/env.sh), so CTranslate2 is compiled once per machine. The transcript is the only
-# thing written to stdout.
+# Installs only what the main job needs first (scripts/setup.sh --main-job: the build tools, the prebuilt
+# CTranslate2 and the model) and builds only the CLI with the offline engine (no async runtimes, HTTP clients or
+# Azure identity crates, which only the tests use). The transcript is the only thing written to stdout.
 set -euo pipefail
 
 # Paths are given relative to the caller's directory: make them absolute before changing directory.
@@ -22,6 +22,6 @@ done
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/env.sh
 
-bash scripts/setup.sh >&2
-cargo build --workspace --features "$SPEECH_FEATURES" --bin speech >&2
+bash scripts/setup.sh --main-job >&2
+cargo build --package speech-cli --features whisper --bin speech >&2
 exec "$CARGO_TARGET_DIR/debug/speech" transcribe "${args[@]}"

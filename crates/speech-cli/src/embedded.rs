@@ -52,17 +52,17 @@ impl Synthesizer for Unavailable {
 }
 
 /// Why this build has no offline recognizer, and how to get one.
-#[cfg(not(feature = "whisper"))]
+#[cfg(not(whisper_engine))]
 pub(crate) const NO_RECOGNIZER: &str = "this build of speech has no offline speech recognizer";
 
 /// How to get recognition when this build has none.
-#[cfg(not(feature = "whisper"))]
+#[cfg(not(whisper_engine))]
 pub(crate) const RECOGNIZER_FIX: &str = "rebuild with `cargo build -p speech-cli --features whisper` (then run \
      scripts/setup.sh for the model), or run `bash scripts/transcribe.sh FILE`, or set Azure credentials \
      (SPEECH_KEY with SPEECH_REGION or SPEECH_ENDPOINT) to use the service";
 
 /// The real recognizer, or why there is none.
-#[cfg(feature = "whisper")]
+#[cfg(whisper_engine)]
 fn real_recognizer() -> Result<Arc<dyn Recognizer>, Failure> {
     use speech_emulator::engines::whisper::WhisperRecognizer;
     WhisperRecognizer::load_default()
@@ -76,7 +76,7 @@ fn real_recognizer() -> Result<Arc<dyn Recognizer>, Failure> {
 }
 
 /// The real recognizer, or why there is none.
-#[cfg(not(feature = "whisper"))]
+#[cfg(not(whisper_engine))]
 fn real_recognizer() -> Result<Arc<dyn Recognizer>, Failure> {
     Err(Failure::usage(NO_RECOGNIZER).with_hint(RECOGNIZER_FIX))
 }
@@ -197,7 +197,7 @@ mod tests {
         assert!(err.message.contains("not enabled"));
     }
 
-    #[cfg(not(feature = "whisper"))]
+    #[cfg(not(whisper_engine))]
     #[test]
     fn recognition_without_whisper_is_a_usage_failure_with_the_fix() {
         let f = engines(Needs::Recognition)

@@ -5,7 +5,7 @@
 //! Needs the `whisper` feature, the model and the recordings (`bash scripts/setup.sh` installs both).
 //! `scripts/reference-decoder.py` runs faster-whisper, the reference decoder, on the same clips and model.
 
-#![cfg(feature = "whisper")]
+#![cfg(whisper_engine)]
 
 mod common;
 

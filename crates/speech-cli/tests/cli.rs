@@ -668,7 +668,7 @@ fn transcribe_not_audio_and_missing_file_exit_4_with_json_error_lines() {
 }
 
 /// A build with the `whisper` feature has a recognizer: tests/main_job.rs covers it.
-#[cfg(not(feature = "whisper"))]
+#[cfg(not(whisper_engine))]
 #[test]
 fn transcribe_without_credentials_and_without_whisper_says_so_exit_2() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,7 @@
 //! The English-only model (`SPEECH_EMULATOR_MODEL=tiny.en`) keeps the run short; the expensive scenario of the
 //! fast-transcription work, run once.
 
-#![cfg(feature = "whisper")]
+#![cfg(whisper_engine)]
 
 mod common;
 

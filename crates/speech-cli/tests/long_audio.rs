@@ -13,7 +13,7 @@
 //! The expensive scenarios of the any-audio work: each runs once, here. The FLAC and µ-law files are made by
 //! ffmpeg (`scripts/setup.sh` installs it), an encoder independent of ours.
 
-#![cfg(feature = "whisper")]
+#![cfg(whisper_engine)]
 
 mod common;
 

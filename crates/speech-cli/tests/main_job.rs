@@ -3,7 +3,7 @@
 //!
 //! Needs the `whisper` feature and the model (`bash scripts/setup.sh`).
 
-#![cfg(feature = "whisper")]
+#![cfg(whisper_engine)]
 
 mod common;
 

@@ -10,7 +10,7 @@
 //!
 //! The real engine (Whisper base) on three minutes of audio: the expensive scenario of this work, run once, here.
 
-#![cfg(feature = "whisper")]
+#![cfg(whisper_engine)]
 
 mod common;
 

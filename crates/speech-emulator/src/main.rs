@@ -43,7 +43,7 @@ struct Args {
     deterministic: bool,
 }
 
-#[cfg(feature = "whisper")]
+#[cfg(whisper_engine)]
 fn real_recognizer() -> Result<Arc<dyn Recognizer>, String> {
     use speech_emulator::engines::whisper::WhisperRecognizer;
     WhisperRecognizer::load_default()
@@ -51,7 +51,7 @@ fn real_recognizer() -> Result<Arc<dyn Recognizer>, String> {
         .map_err(|e| e.to_string())
 }
 
-#[cfg(not(feature = "whisper"))]
+#[cfg(not(whisper_engine))]
 fn real_recognizer() -> Result<Arc<dyn Recognizer>, String> {
     Err("built without the `whisper` feature".to_owned())
 }

@@ -4,7 +4,7 @@
 //!
 //! Needs `scripts/setup.sh` to have run (programs and model). Run with
 //! `cargo test -p speech-emulator --features whisper --test real_engines`.
-#![cfg(feature = "whisper")]
+#![cfg(whisper_engine)]
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};

@@ -11,7 +11,7 @@
 //! `speech.context` with `audio.streams`, `X-StreamId` on audio), so this checks the emulator's reading of the
 //! spec against Microsoft's writing of it.
 
-#![cfg(feature = "whisper")]
+#![cfg(whisper_engine)]
 
 mod common;
 

@@ -11,5 +11,5 @@ pub mod scripted;
 pub mod tone;
 
 pub mod system_tts;
-#[cfg(feature = "whisper")]
+#[cfg(whisper_engine)]
 pub mod whisper;
