@@ -13,9 +13,9 @@
 #     default) and `tiny.en` (English only, faster; SPEECH_EMULATOR_MODEL=tiny.en).
 #
 #   scripts/setup.sh              everything, for the tests (scripts/test.sh runs it)
-#   scripts/setup.sh --main-job   only what the main job (scripts/transcribe.sh) needs: the build tools, ffmpeg,
+#   scripts/setup.sh --main-job   only what the main job (scripts/transcribe.sh) needs: the build tools,
 #                                 CTranslate2 and the one model SPEECH_EMULATOR_MODEL names (default: base);
-#                                 not the synthesizers, the test recordings or Microsoft's clients
+#                                 not ffmpeg, the synthesizers, the test recordings or Microsoft's clients
 #
 # Idempotent: a second run checks and changes nothing, needs no network, and takes a few seconds.
 # Run it as root, or as a user with sudo. Environment:
@@ -30,8 +30,11 @@ set -euo pipefail
 # Debian packages. Extend this list when an engine or a test needs another one.
 # ffmpeg: speech-audio's fallback decoder for formats it has no decoder for (WMA, AMR, …), and the reference
 # the decoding benchmark compares against. time: GNU time, which reports a child's peak memory to the tests.
-MAIN_JOB_PACKAGES=(ffmpeg cmake g++ make pkg-config patchelf python3-pip)
-PACKAGES=("${MAIN_JOB_PACKAGES[@]}" espeak-ng flite sox time python3-venv pocketsphinx-testdata)
+# The main job's: what its build compiles (libopus with cmake, LAME with make, ct2rs' bridge with g++), patchelf and
+# pip for CTranslate2 and the model. Not ffmpeg: the CLI decodes WAV, MP3, FLAC, Ogg and AAC/M4A itself, and
+# asks for ffmpeg by name when a file needs it (WMA, AMR, ...).
+MAIN_JOB_PACKAGES=(cmake g++ make pkg-config patchelf python3-pip)
+PACKAGES=("${MAIN_JOB_PACKAGES[@]}" ffmpeg espeak-ng flite sox time python3-venv pocketsphinx-testdata)
 
 MAIN_JOB=0
 case "${1:-}" in

@@ -183,6 +183,7 @@ mod tests {
                 sample_rate: 16_000,
                 language: "en-US",
                 previous: None,
+                following: &[],
             })
             .unwrap_err();
         assert!(err.message.contains("not enabled"));

@@ -3,9 +3,9 @@
 //!
 //! - once at real time, through the blocking client (`speech-ureq`, what `speech listen` runs on), to an
 //!   emulator whose connections live 30 s and whose tokens live 45 s;
-//! - on every async runtime of `speech-async` (async-std, smol, tokio), as fast as the service takes the audio
-//!   (the real-time run is the expensive one: once). A reqwest client streams over the same tokio connections
-//!   (only its token fetches go through reqwest); the async suite covers it with the deterministic engine.
+//! - through the async client (`speech-async`) on async-std, its first-class runtime, as fast as the service
+//!   takes the audio. Each real-engine scenario runs once: the same streaming session on smol, tokio and
+//!   reqwest is the async suite's (`speech-async/tests/common/suite.rs`, with the deterministic engine).
 //!
 //! Checked: every sentence comes back as a final phrase, at its place (within 0.5 s), with WER ≤ 10 %; the
 //! reconnects lose and repeat nothing; no handshake is refused (each reconnect is authorized with a renewed
@@ -271,24 +271,5 @@ fn three_minutes_on_async_std() {
         "async-std",
         |e, c| speech_async::Client::builder(e, c).runtime(speech_async::runtime::AsyncStd),
         async_std::task::block_on,
-    );
-}
-
-#[test]
-fn three_minutes_on_smol() {
-    async_run(
-        "smol",
-        |e, c| speech_async::Client::builder(e, c).runtime(speech_async::runtime::Smol),
-        smol::block_on,
-    );
-}
-
-#[test]
-fn three_minutes_on_tokio() {
-    let rt = tokio::runtime::Runtime::new().expect("tokio");
-    async_run(
-        "tokio",
-        |e, c| speech_async::Client::builder(e, c).runtime(speech_async::runtime::Tokio),
-        |f| rt.block_on(f),
     );
 }

@@ -39,6 +39,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             sample_rate: 16_000,
             language: "en-US",
             previous: None,
+            following: &[],
         })? {
             Transcript::Text { text, .. } => text,
             other => format!("<{other:?}>"),

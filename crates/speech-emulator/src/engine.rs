@@ -53,7 +53,15 @@ pub struct RecognitionInput<'a> {
     /// engine continue a sentence as it was begun instead of hearing a fragment alone. `None` for the first
     /// phrase or a lone request.
     pub previous: Option<Preceding<'a>>,
+    /// The audio just after `audio` in the same recording, as it was heard (the start of the pause that ended
+    /// the phrase; at most [`FOLLOWING_SAMPLES`]), when the service has it: a phrase cut tightly after its last
+    /// word is heard as it ended. Empty when there is none.
+    pub following: &'a [i16],
 }
+
+/// The most audio after a phrase that a service hands over as [`RecognitionInput::following`]: 0.3 s at 16 kHz.
+/// (A phrase ends after half a second of pause, so that much has always been heard when it is recognized.)
+pub const FOLLOWING_SAMPLES: usize = 4_800;
 
 /// The phrase before the audio to recognize: its audio and the text the engine wrote for it.
 #[derive(Clone, Copy, Debug)]

@@ -121,6 +121,7 @@ fn recognize(whisper: &WhisperRecognizer, audio: &[i16], language: &str) -> Tran
             sample_rate: 16_000,
             language,
             previous: None,
+            following: &[],
         })
         .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -241,6 +242,7 @@ fn silence_noise_and_other_languages_are_no_match() {
         sample_rate: 8_000,
         language: "en-US",
         previous: None,
+        following: &[],
     });
     assert!(err.is_err());
 }

@@ -70,6 +70,7 @@ fn whole_clip(recognizer: &WhisperRecognizer) -> String {
         sample_rate: 16_000,
         language: "en-US",
         previous: None,
+        following: &[],
     }) {
         Ok(Transcript::Text { text, .. }) => text,
         other => panic!("the whole clip: {other:?}"),

@@ -180,6 +180,7 @@ mod tests {
             sample_rate: 16_000,
             language,
             previous: None,
+            following: &[],
         }
     }
 

@@ -14,6 +14,15 @@
 //! `SPEECH_EMULATOR_MODEL=tiny.en` picks the smaller one (see [`default_model_dir`]); `SPEECH_EMULATOR_MODEL_DIR`
 //! names a model directory outright.
 //!
+//! # CTranslate2
+//!
+//! With the `whisper` feature the engine links the prebuilt CTranslate2 4.8.4 of PyPI's `ctranslate2` wheel —
+//! the library faster-whisper runs, with Intel MKL and oneDNN — which `scripts/setup.sh` installs (the crate's
+//! `build.rs` finds it); with `whisper-from-source`, ct2rs compiles CTranslate2 with its `ruy` backend instead
+//! (about 10 minutes on 2 cores, and about 1.3× slower). On the accuracy set (`examples/whisper_clips.rs` against
+//! `scripts/reference-decoder.py` in the same run, 2 cores) the engine takes as long as faster-whisper and
+//! hears the same words with `base`.
+//!
 //! # Decoding
 //!
 //! The model is loaded once ([`WhisperRecognizer::load`], about 0.3 s) and shared by every request:
@@ -500,7 +509,10 @@ impl Recognizer for WhisperRecognizer {
         let previous = input
             .previous
             .filter(|p| !p.text.trim().is_empty())
-            .filter(|p| 2 * PAD_SAMPLES + p.audio.len() + input.audio.len() <= WINDOW_SAMPLES);
+            .filter(|p| {
+                2 * PAD_SAMPLES + p.audio.len() + input.audio.len() + input.following.len()
+                    <= WINDOW_SAMPLES
+            });
         let mut tries: Vec<(&[i16], Option<&str>)> = Vec::with_capacity(3);
         if let Some(p) = previous {
             let text = p.text.trim();
@@ -513,7 +525,11 @@ impl Recognizer for WhisperRecognizer {
         tries.push((&[], None));
         let mut segments = Vec::new();
         for (before, prefix) in tries {
-            segments = self.transcribe(&padded(before, input.audio), language, prefix)?;
+            segments = self.transcribe(
+                &padded(before, input.audio, input.following),
+                language,
+                prefix,
+            )?;
             if segments.iter().any(|s| !s.text.trim().is_empty()) {
                 break;
             }
@@ -528,13 +544,21 @@ impl Recognizer for WhisperRecognizer {
     }
 }
 
-/// `before` then `audio`, as Whisper's input (floats), with [`PAD_SAMPLES`] of silence on both sides: a segment
+/// `before`, `audio` and `after`, as Whisper's input (floats), with [`PAD_SAMPLES`] of silence on both sides
+/// (`after`, the real audio that followed the phrase, keeps a tight cut from changing how its last word is heard:
+/// "ask not" cut right after "not" came back "asked not"). A segment
 /// cut tightly by a voice-activity detector loses its first word far less often when Whisper hears a moment of
 /// quiet before it.
-fn padded(before: &[i16], audio: &[i16]) -> Vec<f32> {
+fn padded(before: &[i16], audio: &[i16], after: &[i16]) -> Vec<f32> {
     let pad = std::iter::repeat_n(0.0f32, PAD_SAMPLES);
     pad.clone()
-        .chain(before.iter().chain(audio).map(|&s| f32::from(s) / 32_768.0))
+        .chain(
+            before
+                .iter()
+                .chain(audio)
+                .chain(after)
+                .map(|&s| f32::from(s) / 32_768.0),
+        )
         .chain(pad)
         .collect()
 }

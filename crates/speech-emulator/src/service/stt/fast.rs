@@ -54,7 +54,7 @@ use speech_audio::decode::Decoder;
 use speech_audio::segment::Segmenter;
 
 use super::multipart;
-use crate::engine::{Preceding, RecognitionInput, Transcript};
+use crate::engine::{Preceding, RecognitionInput, Transcript, FOLLOWING_SAMPLES};
 use crate::service::common::body::{closing, read_body, BodyError};
 use crate::service::common::{early, is_locale, query_pairs};
 use crate::state::AppState;
@@ -545,7 +545,13 @@ fn transcribe_samples(
     // Each phrase is heard after the one before it (from its start to the new phrase's, the pause included), as
     // one decode of the whole file would hear it.
     let mut previous: Option<(u64, String)> = None;
-    for segment in &segments {
+    for (i, segment) in segments.iter().enumerate() {
+        // The start of the pause after the phrase, as heard (never into the next phrase).
+        let following_end = (segment.end() as usize + FOLLOWING_SAMPLES).min(
+            segments
+                .get(i + 1)
+                .map_or(samples.len(), |s| s.start as usize),
+        );
         let transcript = state
             .recognizer
             .recognize(RecognitionInput {
@@ -558,6 +564,9 @@ fn transcribe_samples(
                         .unwrap_or_default(),
                     text,
                 }),
+                following: samples
+                    .get(segment.end() as usize..following_end)
+                    .unwrap_or_default(),
             })
             .map_err(|e| format!("Recognition engine failed: {e}"))?;
         let Transcript::Text { text, confidence } = transcript else {

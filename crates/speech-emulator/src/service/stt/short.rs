@@ -359,6 +359,7 @@ impl Job {
             sample_rate: rate,
             language: &self.params.language,
             previous: None,
+            following: &[],
         });
         let (text, confidence) = match transcript {
             Err(e) => {

@@ -47,7 +47,7 @@ use speech_audio::segment::{Segment, Segmenter};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::engine::{Preceding, RecognitionInput, Transcript};
+use crate::engine::{Preceding, RecognitionInput, Transcript, FOLLOWING_SAMPLES};
 use crate::service::common::query_pairs;
 use crate::state::AppState;
 use crate::text::Profanity;
@@ -372,6 +372,61 @@ struct Turn {
     final_audio: Option<Segment>,
     /// The turn's last phrase (its audio, and its text as the engine wrote it): the context of the next one.
     previous: Option<(Segment, String)>,
+    /// The turn's audio as it came, for the next phrase's context.
+    heard: Heard,
+}
+
+/// The most audio a turn keeps for context: the longest phrase (55 s) and the 30 s of pause the context may
+/// hold, with room.
+const HEARD_CAP: usize = RATE as usize * 120;
+
+/// A turn's audio as it came, from sample `from` of the turn on: at most [`HEARD_CAP`] samples, and nothing
+/// before the last phrase's start. The last phrase and the pause after it are given to the engine as they were
+/// heard, as the fast-transcription path does.
+#[derive(Debug, Default)]
+struct Heard {
+    samples: VecDeque<i16>,
+    from: u64,
+}
+
+impl Heard {
+    /// Keeps `samples`, just heard.
+    fn push(&mut self, samples: &[i16]) {
+        self.samples.extend(samples.iter().copied());
+        let excess = self.samples.len().saturating_sub(HEARD_CAP);
+        self.samples.drain(..excess);
+        self.from += excess as u64;
+    }
+
+    /// Forgets what was heard before sample `start` of the turn.
+    fn forget_before(&mut self, start: u64) {
+        let drop = start
+            .saturating_sub(self.from)
+            .min(self.samples.len() as u64);
+        self.samples.drain(..drop as usize);
+        self.from += drop;
+    }
+
+    /// The audio from sample `from` to sample `to` of the turn, if all of it is still kept.
+    fn between(&self, from: u64, to: u64) -> Option<Vec<i16>> {
+        let start = usize::try_from(from.checked_sub(self.from)?).ok()?;
+        let end = usize::try_from(to.checked_sub(self.from)?).ok()?;
+        if start >= end || end > self.samples.len() {
+            return None;
+        }
+        Some(self.samples.range(start..end).copied().collect())
+    }
+
+    /// Up to `max` samples from sample `from` of the turn on: as many as have been heard and are kept.
+    fn starting_at(&self, from: u64, max: usize) -> Vec<i16> {
+        let Some(start) = from
+            .checked_sub(self.from)
+            .and_then(|s| usize::try_from(s).ok())
+        else {
+            return Vec::new();
+        };
+        self.samples.iter().skip(start).take(max).copied().collect()
+    }
 }
 
 struct Connection {
@@ -616,6 +671,7 @@ impl Connection {
             initial_silence,
             final_audio: None,
             previous: None,
+            heard: Heard::default(),
         });
         Ok(())
     }
@@ -673,6 +729,7 @@ impl Connection {
             .map(|c| i16::from_le_bytes([c[0], c[1]]))
             .collect();
         turn.segmenter.push(&samples);
+        turn.heard.push(&samples);
         while let Some(s) = turn.segmenter.pop() {
             turn.pending.push_back(s);
         }
@@ -758,16 +815,30 @@ impl Connection {
         }
         let recognizer = self.state.recognizer.clone();
         let language = turn.language.clone();
-        // The previous phrase, and the pause after it as silence, up to this one.
+        // The previous phrase and the pause after it (at most 30 s of it), up to this one: as heard, or, when
+        // that is no longer kept, the phrase and the pause as silence.
         let previous = turn.previous.as_ref().map(|(before, text)| {
             let pause = segment
                 .start
                 .saturating_sub(before.end())
                 .min(u64::from(RATE) * 30);
-            let mut audio = before.samples.clone();
-            audio.resize(audio.len() + pause as usize, 0);
+            let audio = turn
+                .heard
+                .between(before.start, before.end() + pause)
+                .unwrap_or_else(|| {
+                    let mut audio = before.samples.clone();
+                    audio.resize(audio.len() + pause as usize, 0);
+                    audio
+                });
             (audio, text.clone())
         });
+        // After a final phrase, the start of the pause that ended it, as heard (a phrase ends after 500 ms of
+        // pause, so the 0.3 s asked for has come; at the end of the audio, what there is).
+        let following = if final_ {
+            turn.heard.starting_at(segment.end(), FOLLOWING_SAMPLES)
+        } else {
+            Vec::new()
+        };
         if final_ {
             turn.final_audio = Some(segment.clone());
         }
@@ -781,6 +852,7 @@ impl Connection {
                     previous: previous
                         .as_ref()
                         .map(|(audio, text)| Preceding { audio, text }),
+                    following: &following,
                 })
                 .map_err(|e| e.to_string())
         });
@@ -804,6 +876,7 @@ impl Connection {
             let audio = turn.final_audio.take();
             if let (Some(audio), Transcript::Text { text, .. }) = (audio, &transcript) {
                 if !text.trim().is_empty() {
+                    turn.heard.forget_before(audio.start);
                     turn.previous = Some((audio, text.clone()));
                 }
             }
@@ -876,4 +949,41 @@ async fn close(socket: &mut WebSocket, code: u16, reason: impl Into<Utf8Bytes>) 
         }
     })
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heard_audio_is_kept_from_the_last_phrase_on_and_capped() {
+        let mut heard = Heard::default();
+        heard.push(&[1, 2, 3, 4, 5]);
+        heard.push(&[6, 7]);
+        assert_eq!(heard.between(1, 4), Some(vec![2, 3, 4]));
+        assert_eq!(heard.between(0, 7), Some(vec![1, 2, 3, 4, 5, 6, 7]));
+        assert_eq!(heard.between(5, 8), None, "not heard yet");
+        assert_eq!(heard.between(4, 4), None, "empty");
+        heard.forget_before(3);
+        assert_eq!(heard.between(2, 4), None, "forgotten");
+        assert_eq!(heard.between(3, 7), Some(vec![4, 5, 6, 7]));
+        heard.forget_before(100);
+        assert_eq!(heard.between(7, 8), None);
+        heard.push(&[8]);
+        assert_eq!(heard.between(7, 8), Some(vec![8]));
+        heard.push(&[9, 10]);
+        assert_eq!(heard.starting_at(8, 5), vec![9, 10], "what there is");
+        assert_eq!(heard.starting_at(7, 2), vec![8, 9]);
+        assert_eq!(heard.starting_at(2, 2), Vec::<i16>::new(), "forgotten");
+        assert_eq!(heard.starting_at(20, 2), Vec::<i16>::new(), "not heard yet");
+
+        let mut long = Heard::default();
+        long.push(&vec![0; HEARD_CAP]);
+        long.push(&[9; 10]);
+        assert_eq!(long.samples.len(), HEARD_CAP);
+        assert_eq!(long.from, 10);
+        let end = HEARD_CAP as u64 + 10;
+        assert_eq!(long.between(end - 1, end), Some(vec![9]));
+        assert_eq!(long.between(0, 20), None);
+    }
 }
