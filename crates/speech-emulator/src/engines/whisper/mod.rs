@@ -70,7 +70,6 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 use ct2rs::sys::{StorageView, WhisperOptions};
-use ct2rs::tokenizers::hf;
 
 use self::decode::{Generated, Model, Search, Specials};
 use self::mel::Features;
@@ -129,7 +128,7 @@ const LANGUAGE_ALIASES: &[(&str, &str)] = &[("nb", "no"), ("jv", "jw"), ("fil", 
 /// Speech recognition with a Whisper model in CTranslate2 format.
 pub struct WhisperRecognizer {
     model: ct2rs::sys::Whisper,
-    tokenizer: hf::Tokenizer,
+    tokenizer: tokenizers::Tokenizer,
     ids: Ids,
     /// The language codes the model speaks (`["en"]` for English-only models).
     languages: Vec<String>,
@@ -225,7 +224,8 @@ impl WhisperRecognizer {
             ..ct2rs::Config::default()
         };
         let model = ct2rs::sys::Whisper::new(model_dir, config).map_err(|e| broken("model", &e))?;
-        let tokenizer = hf::Tokenizer::new(model_dir).map_err(|e| broken("tokenizer", &e))?;
+        let tokenizer = tokenizers::Tokenizer::from_file(model_dir.join("tokenizer.json"))
+            .map_err(|e| broken("tokenizer", &e))?;
         let id = |token: &str| {
             tokenizer
                 .token_to_id(token)
