@@ -57,8 +57,8 @@ pub(crate) const NO_RECOGNIZER: &str = "this build of speech has no offline spee
 
 /// How to get recognition when this build has none.
 #[cfg(not(whisper_engine))]
-pub(crate) const RECOGNIZER_FIX: &str = "rebuild with `cargo build -p speech-cli --features whisper` (then run \
-     scripts/setup.sh for the model), or run `bash scripts/transcribe.sh FILE`, or set Azure credentials \
+pub(crate) const RECOGNIZER_FIX: &str = "run `bash scripts/setup.sh --main-job` (the model and the prebuilt \
+     CTranslate2) and rebuild with `cargo build -p speech-cli --features whisper`, or run `bash scripts/transcribe.sh FILE`, or set Azure credentials \
      (SPEECH_KEY with SPEECH_REGION or SPEECH_ENDPOINT) to use the service";
 
 /// The real recognizer, or why there is none.

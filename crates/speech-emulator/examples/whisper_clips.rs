@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! source scripts/env.sh
-//! cargo build --workspace --features "$SPEECH_FEATURES" --examples   # the test build's features: no second
-//! "$CARGO_TARGET_DIR"/debug/examples/whisper_clips [base|tiny.en]    # build of CTranslate2
+//! cargo build --workspace --features "$SPEECH_FEATURES" --examples   # the test build's features
+//! "$CARGO_TARGET_DIR"/debug/examples/whisper_clips [base|tiny.en]
 //! ```
 //!
 //! Prints each clip's length, decoding time, word errors and text, then the word error rate over the set. The

@@ -152,9 +152,6 @@ impl Synthesizer for ToneSynthesizer {
             let n = tone_samples(word.chars().count(), rate);
             let voice = voiced(word, n.min(cap.saturating_sub(samples.len())));
             for (k, v) in voice.iter().enumerate() {
-                if samples.len() >= cap {
-                    break;
-                }
                 let edge = k.min(n - 1 - k);
                 let gain = if edge < fade {
                     edge as f64 / fade as f64
@@ -259,9 +256,13 @@ mod tests {
                 heard.len()
             );
         }
-        // Every pitch and vowel, alone as a five-letter word.
-        for i in 0..200 {
-            let word = format!("w{i:03}x");
+        // Every pitch with every vowel, each once, alone as a five-letter word (the first such word found).
+        let mut voices = std::collections::HashSet::new();
+        for i in 0..10_000 {
+            let word = format!("w{i:04}");
+            if !voices.insert((word_hash(&word) % 16, vowel(&word))) {
+                continue;
+            }
             let pcm = synth(&word, 1.0);
             let at_16k = speech_audio::resample::resample(&pcm.samples, 24_000, 16_000)
                 .unwrap_or_else(|e| panic!("{e}"));
@@ -277,6 +278,11 @@ mod tests {
                 vowel(&word)
             );
         }
+        assert_eq!(
+            voices.len(),
+            16 * VOWELS.len(),
+            "every pitch with every vowel"
+        );
     }
 
     #[test]

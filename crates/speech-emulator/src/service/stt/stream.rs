@@ -409,12 +409,9 @@ impl Heard {
 
     /// The audio from sample `from` to sample `to` of the turn, if all of it is still kept.
     fn between(&self, from: u64, to: u64) -> Option<Vec<i16>> {
-        let start = usize::try_from(from.checked_sub(self.from)?).ok()?;
-        let end = usize::try_from(to.checked_sub(self.from)?).ok()?;
-        if start >= end || end > self.samples.len() {
-            return None;
-        }
-        Some(self.samples.range(start..end).copied().collect())
+        let len = usize::try_from(to.checked_sub(from)?).ok()?;
+        let audio = self.starting_at(from, len);
+        (len > 0 && audio.len() == len).then_some(audio)
     }
 
     /// Up to `max` samples from sample `from` of the turn on: as many as have been heard and are kept.
