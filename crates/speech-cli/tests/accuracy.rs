@@ -76,7 +76,7 @@ fn clips(scratch: &Path) -> Vec<(PathBuf, String)> {
     writer.finalize().expect("finalize goforward.wav");
     clips.push((wav, "go forward ten meters".to_owned()));
     clips.push((
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/audio/jfk.wav"),
+        speech_emulator::fixtures::repo_path("examples/audio/jfk.wav"),
         "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
             .to_owned(),
     ));

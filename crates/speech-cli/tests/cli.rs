@@ -461,7 +461,7 @@ fn transcribe_api_auto_sends_long_files_to_fast_transcription_and_short_ones_to_
     let emu = scripted_emulator(true);
     let dir = tempfile::tempdir().unwrap();
     let (long, starts) = seventy_seconds(dir.path());
-    let jfk = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/audio/jfk.wav");
+    let jfk = speech_emulator::fixtures::repo_path("examples/audio/jfk.wav");
 
     let r = run(&mut speech_at(
         &emu,

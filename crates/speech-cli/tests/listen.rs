@@ -13,6 +13,9 @@
 //! is printed; the assertion allows 3 s for a loaded machine). How that is measured: the
 //! audio is written at 1× from the moment the session starts (T0), so the first sentence's first sample goes out
 //! at T0 + its start in the recording; the latency is the wall time of the first `Hypothesis` event minus that.
+//!
+//! The test command (`scripts/test.sh`, nextest) starts the real-time run first and runs it beside one other
+//! real-engine test at a time (`.config/nextest.toml`), as a user's machine would run one other busy program.
 
 #![cfg(whisper_engine)]
 
@@ -46,10 +49,6 @@ fn engine() -> Arc<WhisperRecognizer> {
         })
         .clone()
 }
-
-/// Set once the real-time test has measured its first hypothesis: the runs on the async runtimes wait for it,
-/// so that they do not compete for the two cores while the latency is measured.
-static LATENCY_MEASURED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// The recording, made once.
 fn recording() -> &'static (Vec<&'static str>, Spoken) {
@@ -155,7 +154,6 @@ fn three_minutes_at_real_time_with_thirty_second_connections() {
     for event in events {
         if first_hypothesis.is_none() && matches!(event, StreamEvent::Hypothesis { .. }) {
             first_hypothesis = Some(t0.elapsed());
-            LATENCY_MEASURED.store(true, std::sync::atomic::Ordering::SeqCst);
         }
         timed.push((t0.elapsed(), event));
     }
@@ -202,7 +200,7 @@ fn three_minutes_at_real_time_with_thirty_second_connections() {
         client.token_fetches()
     );
     // The target is 1.5 s (met when this test runs alone: the line above prints it). What is asserted is the
-    // design, with room for a loaded machine (this file's other tests and other processes share its two cores):
+    // design, with room for a loaded machine (another real-engine test and other processes share its two cores):
     // the first hypothesis comes while the first sentence (4–5 s) is still being spoken, not after it ends.
     let latency = latency.expect("a hypothesis");
     assert!(
@@ -220,12 +218,6 @@ fn async_run(
     ) -> Vec<StreamEvent>,
 ) {
     let (_, spoken) = recording();
-    let waiting = Instant::now();
-    while !LATENCY_MEASURED.load(std::sync::atomic::Ordering::SeqCst)
-        && waiting.elapsed() < Duration::from_secs(60)
-    {
-        std::thread::sleep(Duration::from_millis(50));
-    }
     let emu = Emulator::builder()
         .key(common::KEY)
         .recognizer(engine())

@@ -7,13 +7,12 @@
 
 mod common;
 
-use std::path::Path;
 
 use common::{run, speech};
 
 #[test]
 fn transcribes_jfk_offline_with_no_credentials() {
-    let jfk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/audio/jfk.wav");
+    let jfk = speech_emulator::fixtures::repo_path("examples/audio/jfk.wav");
     assert!(jfk.is_file(), "missing {}", jfk.display());
     let r = run(speech().arg("transcribe").arg(&jfk));
     assert_eq!(r.code, 0, "{r:?}");

@@ -14,7 +14,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Instant;
 
 use common::{run, speech};
@@ -32,7 +31,7 @@ fn in_capitals(text: &str) -> bool {
 
 /// `examples/audio/jfk.wav` as 16 kHz mono samples.
 fn jfk() -> Vec<i16> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/audio/jfk.wav");
+    let path = speech_emulator::fixtures::repo_path("examples/audio/jfk.wav");
     let mut decoder = Source::File(path).open().unwrap_or_else(|e| panic!("{e}"));
     let mut samples = Vec::new();
     while let Some(chunk) = decoder.next_chunk().unwrap_or_else(|e| panic!("{e}")) {

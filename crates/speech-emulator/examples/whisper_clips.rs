@@ -91,7 +91,7 @@ fn clips() -> Result<Vec<(PathBuf, String)>, std::io::Error> {
         "go forward ten meters".to_owned(),
     ));
     clips.push((
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/audio/jfk.wav"),
+        speech_emulator::fixtures::repo_path("examples/audio/jfk.wav"),
         "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
             .to_owned(),
     ));

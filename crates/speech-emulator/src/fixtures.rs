@@ -1,10 +1,23 @@
 //! Recordings for tests: real synthesized speech with pauses of known length, so that a test knows where
 //! each sentence starts (voice-activity detectors and recognizers need speech, not tones).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::engine::{EngineError, SynthesisInput, Synthesizer};
 use crate::engines::system_tts::SystemTts;
+
+/// A file of this repository (`examples/audio/jfk.wav`, `scripts/…`, `fuzz/corpus/…`), for tests and examples.
+///
+/// Found from the crate directory that cargo and nextest give a test when they run it (`CARGO_MANIFEST_DIR`;
+/// every crate sits in `crates/<name>`), else from where this crate was compiled: the target directory is shared
+/// between clones (`scripts/env.sh`), so a test binary may have been compiled in another clone than the one it
+/// runs in, and must read the files of the one it runs in.
+pub fn repo_path(relative: &str) -> PathBuf {
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    crate_dir.join("../..").join(relative)
+}
 
 /// A script spoken by the system synthesizer, at 16 kHz mono.
 #[derive(Clone, Debug, PartialEq, Eq)]

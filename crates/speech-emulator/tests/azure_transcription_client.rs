@@ -54,10 +54,7 @@ fn microsofts_python_client_transcribes_with_speakers_and_words() {
     let audio = dir.path().join("call.wav");
     std::fs::write(&audio, wav(&spoken.samples)).expect("written");
 
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../scripts/azure-transcription-client.py"
-    );
+    let script = speech_emulator::fixtures::repo_path("scripts/azure-transcription-client.py");
     let output = Command::new(python())
         .arg(script)
         .arg(emu.base_url())

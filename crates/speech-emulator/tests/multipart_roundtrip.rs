@@ -13,8 +13,7 @@ fn encode(definition: &str, filename: &str, entropy: u128) -> (String, Vec<u8>, 
 
 #[test]
 fn the_fuzz_corpus_round_trips() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/corpus/multipart_roundtrip");
+    let dir = speech_emulator::fixtures::repo_path("fuzz/corpus/multipart_roundtrip");
     let mut count = 0;
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let data = std::fs::read(entry.expect("an entry").path()).expect("a seed");

@@ -182,7 +182,7 @@ fn espeak_to_whisper_round_trip_is_recognisable() {
 }
 
 fn jfk_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/audio/jfk.wav")
+    speech_emulator::fixtures::repo_path("examples/audio/jfk.wav")
 }
 
 const JFK_TRANSCRIPT: &str =

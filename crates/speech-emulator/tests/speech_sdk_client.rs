@@ -34,10 +34,15 @@ fn python() -> PathBuf {
 }
 
 fn sdk(host: &str, key: &str, mode: &str) -> Value {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let output = Command::new(python())
-        .arg(format!("{root}/scripts/speech-sdk-client.py"))
-        .args([host, key, &format!("{root}/examples/audio/jfk.wav"), mode])
+        .arg(speech_emulator::fixtures::repo_path(
+            "scripts/speech-sdk-client.py",
+        ))
+        .args([host, key])
+        .arg(speech_emulator::fixtures::repo_path(
+            "examples/audio/jfk.wav",
+        ))
+        .arg(mode)
         .output()
         .expect("the SDK's script runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -58,7 +63,7 @@ fn in_capitals(text: &str) -> bool {
 
 /// One decode of the whole JFK clip by `recognizer`.
 fn whole_clip(recognizer: &WhisperRecognizer) -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/audio/jfk.wav");
+    let path = speech_emulator::fixtures::repo_path("examples/audio/jfk.wav");
     let mut reader = hound::WavReader::open(path).expect("jfk.wav");
     assert_eq!(reader.spec().sample_rate, 16_000);
     let samples: Vec<i16> = reader

@@ -2,12 +2,14 @@
 //! targets call (`speech_proto::__fuzz`), on the stable toolchain, so that every seed and every minimised
 //! crash that was ever committed is checked by `cargo test`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+/// The corpus of `target`, found from the crate directory the test runner gives before the one this was compiled
+/// in (a shared target directory can hold a binary compiled in another clone).
 fn corpus_dir(target: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/corpus")
-        .join(target)
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    crate_dir.join("../../fuzz/corpus").join(target)
 }
 
 fn replay(target: &str, run: fn(&[u8])) {
