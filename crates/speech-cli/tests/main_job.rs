@@ -7,7 +7,6 @@
 
 mod common;
 
-
 use common::{run, speech};
 
 #[test]
