@@ -328,10 +328,25 @@ assert m.version('$package') == '$version'" 2>/dev/null; then
         die "pip install failed (is PyPI reachable?)"
 }
 
+# The empty static archives ct2rs links (crates/speech-emulator/ctranslate2-shim), copied to the directory that
+# scripts/env.sh gives ct2rs: the same for every clone, so that a new clone does not recompile ct2rs' bridge.
+install_stand_ins() {
+    local from="$REPO_ROOT/crates/speech-emulator/ctranslate2-shim"
+    local to="${SPEECH_CT2_STAND_INS:-$CT2_DIR/static-stand-ins}"
+    local archive
+    for archive in "$from"/*.a; do
+        if ! cmp -s "$archive" "$to/$(basename "$archive")"; then
+            mkdir -p "$to"
+            cp "$archive" "$to/"
+        fi
+    done
+}
+
 if [ "$MAIN_JOB" = 1 ]; then
     PACKAGES=("${MAIN_JOB_PACKAGES[@]}")
     install_packages
     install_ctranslate2
+    install_stand_ins
     model="${SPEECH_EMULATOR_MODEL:-base}"
     install_model "$model" "${SPEECH_EMULATOR_MODEL_DIR:-$MODEL_ROOT/whisper-$model}"
     step "done"
@@ -340,6 +355,7 @@ fi
 
 install_packages
 install_ctranslate2
+install_stand_ins
 install_pico
 install_client venv-azure-transcription azure-ai-transcription 1.0.0 azure.ai.transcription
 install_client venv-speech-sdk azure-cognitiveservices-speech 1.53.0 azure.cognitiveservices.speech

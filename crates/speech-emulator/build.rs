@@ -13,7 +13,8 @@
 //! not use (cpu_features, and ruy's when `ruy` is also on) and, even without CUDA, for CUDA's static cuBLAS
 //! libraries. Those are satisfied by empty archives: the dynamic-link ones are written here, the static ones
 //! (which ct2rs' own compilation needs, before this script runs) are in `ctranslate2-shim/`, found through
-//! `CMAKE_LIBRARY_PATH` in the workspace's `.cargo/config.toml`.
+//! `CMAKE_LIBRARY_PATH` in the workspace's `.cargo/config.toml` (or the copy `scripts/setup.sh` keeps beside the
+//! prebuilt CTranslate2, which `scripts/env.sh` points to: one path for every clone).
 
 use std::env;
 use std::path::PathBuf;

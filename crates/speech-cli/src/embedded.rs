@@ -184,6 +184,7 @@ mod tests {
                 language: "en-US",
                 previous: None,
                 following: &[],
+                draft: false,
             })
             .unwrap_err();
         assert!(err.message.contains("not enabled"));

@@ -66,6 +66,7 @@ fn jfk_repeated_for_three_minutes_reads_as_one_decode_of_the_clip() {
         language: "en-US",
         previous: None,
         following: &[],
+        draft: false,
     }) {
         Ok(Transcript::Text { text, .. }) => text,
         other => panic!("the whole clip: {other:?}"),

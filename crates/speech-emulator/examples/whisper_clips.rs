@@ -40,6 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             language: "en-US",
             previous: None,
             following: &[],
+            draft: false,
         })? {
             Transcript::Text { text, .. } => text,
             other => format!("<{other:?}>"),

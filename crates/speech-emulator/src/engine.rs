@@ -57,6 +57,10 @@ pub struct RecognitionInput<'a> {
     /// the phrase; at most [`FOLLOWING_SAMPLES`]), when the service has it: a phrase cut tightly after its last
     /// word is heard as it ended. Empty when there is none.
     pub following: &'a [i16],
+    /// A hypothesis on an utterance still being spoken, which the final phrase will replace: an engine may
+    /// answer faster and less carefully (Whisper: one greedy pass instead of beam search and fallback). `false`
+    /// for every final phrase.
+    pub draft: bool,
 }
 
 /// The most audio after a phrase that a service hands over as [`RecognitionInput::following`]: 0.3 s at 16 kHz.

@@ -122,6 +122,7 @@ fn recognize(whisper: &WhisperRecognizer, audio: &[i16], language: &str) -> Tran
             language,
             previous: None,
             following: &[],
+            draft: false,
         })
         .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -243,6 +244,7 @@ fn silence_noise_and_other_languages_are_no_match() {
         language: "en-US",
         previous: None,
         following: &[],
+        draft: false,
     });
     assert!(err.is_err());
 }

@@ -76,6 +76,7 @@ fn whole_clip(recognizer: &WhisperRecognizer) -> String {
         language: "en-US",
         previous: None,
         following: &[],
+        draft: false,
     }) {
         Ok(Transcript::Text { text, .. }) => text,
         other => panic!("the whole clip: {other:?}"),

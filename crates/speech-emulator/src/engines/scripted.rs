@@ -181,6 +181,7 @@ mod tests {
             language,
             previous: None,
             following: &[],
+            draft: false,
         }
     }
 

@@ -15,6 +15,9 @@
 //!    end (or to the window's end);
 //! 5. the prompt stops carrying earlier text after a window decoded at a temperature above 0.5.
 //!
+//! A draft ([`Effort::Draft`], for a hypothesis on an utterance still being spoken, which the final phrase will
+//! replace) takes one greedy pass instead of steps 2's beam search and fallback.
+//!
 //! Word-level timestamps, voice-activity filtering and hallucination-silence skipping are faster-whisper
 //! options that are off by default, and are not done here.
 
@@ -44,6 +47,15 @@ const TIME_PRECISION: f64 = 0.02;
 const INPUT_STRIDE: usize = 2;
 /// Seconds per feature frame.
 const SECONDS_PER_FRAME: f64 = 0.01;
+
+/// How carefully a clip is decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Effort {
+    /// faster-whisper's defaults: beam search, then temperature fallback (step 2).
+    Full,
+    /// One greedy pass, taken whatever it scores: a hypothesis, which the final phrase replaces.
+    Draft,
+}
 
 /// The special tokens the loop needs, as ids of the model's vocabulary.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,6 +136,7 @@ pub(crate) fn transcribe<M: Model>(
     features: &Features,
     specials: &Specials,
     prefix: &[usize],
+    effort: Effort,
 ) -> Result<Vec<Segment>, String> {
     let content_frames = features.content_frames();
     let mut seek = 0usize;
@@ -141,7 +154,7 @@ pub(crate) fn transcribe<M: Model>(
             prompt.push(specials.timestamp_begin);
             prompt.extend_from_slice(&forced);
         }
-        let mut best = generate_with_fallback(model, &encoded, &prompt, specials.eot)?;
+        let mut best = generate_with_fallback(model, &encoded, &prompt, specials.eot, effort)?;
         // The answer goes on from the prefix: it is put back in front (unless the model's answer holds it), so
         // that the timestamps pair up, and its text is left out of what is returned.
         let mut prefix_text_left = forced.len();
@@ -228,16 +241,19 @@ impl Try {
     }
 }
 
-/// Step 2 of the module documentation.
+/// Step 2 of the module documentation (one greedy try for a draft).
 fn generate_with_fallback<M: Model>(
     model: &M,
     encoded: &M::Encoded,
     prompt: &[usize],
     eot: usize,
+    effort: Effort,
 ) -> Result<Try, String> {
     let mut tries: Vec<Try> = Vec::with_capacity(TEMPERATURES.len());
     for temperature in TEMPERATURES {
-        let search = if temperature > 0.0 {
+        let search = if effort == Effort::Draft {
+            Search::Beam(1)
+        } else if temperature > 0.0 {
             Search::Sample {
                 temperature,
                 best_of: BEST_OF,
@@ -263,7 +279,7 @@ fn generate_with_fallback<M: Model>(
             no_speech_prob: generated.no_speech_prob,
             temperature,
         };
-        if !attempt.needs_fallback() {
+        if effort == Effort::Draft || !attempt.needs_fallback() {
             return Ok(attempt);
         }
         tries.push(attempt);
@@ -494,13 +510,29 @@ mod tests {
     fn a_clear_answer_is_taken_at_temperature_zero() {
         let features = Features::compute(&vec![0.1; 32_000], 80); // 2 s
         let model = Scripted::new(vec![answer(vec![ts(0.0), 7, 8, ts(1.8)], -0.2, 0.01)]);
-        let segments = transcribe(&model, &features, &specials(), &[]).expect("decoded");
+        let segments =
+            transcribe(&model, &features, &specials(), &[], Effort::Full).expect("decoded");
         assert_eq!(segments.len(), 1);
         assert_eq!(segments[0].text, " w7 w8");
         assert!((segments[0].end - 1.8).abs() < 1e-9);
         let searches = model.searches.borrow();
         assert_eq!(searches.len(), 1);
         assert_eq!(searches[0], (specials().sot_sequence, Search::Beam(5)));
+    }
+
+    #[test]
+    fn a_draft_is_one_greedy_pass_even_when_unlikely() {
+        let features = Features::compute(&vec![0.1; 32_000], 80);
+        // An answer that would fall back at full effort.
+        let model = Scripted::new(vec![answer(vec![ts(0.0), 1, ts(1.0)], -2.0, 0.1)]);
+        let segments =
+            transcribe(&model, &features, &specials(), &[], Effort::Draft).expect("decoded");
+        assert_eq!(segments[0].text, " w1");
+        let searches = model.searches.borrow();
+        assert_eq!(
+            searches.iter().map(|(_, s)| *s).collect::<Vec<_>>(),
+            vec![Search::Beam(1)]
+        );
     }
 
     #[test]
@@ -512,7 +544,8 @@ mod tests {
             answer(vec![ts(0.0), 2, ts(1.0)], -1.5, 0.1),
             answer(vec![ts(0.0), 3, ts(1.0)], -0.5, 0.1),
         ]);
-        let segments = transcribe(&model, &features, &specials(), &[]).expect("decoded");
+        let segments =
+            transcribe(&model, &features, &specials(), &[], Effort::Full).expect("decoded");
         assert_eq!(segments[0].text, " w3");
         let searches = model.searches.borrow();
         assert_eq!(
@@ -532,9 +565,11 @@ mod tests {
 
         // The model hears no speech and is unsure of its words: no fallback, no segment.
         let model = Scripted::new(vec![answer(vec![ts(0.0), 1, ts(1.0)], -1.5, 0.9)]);
-        assert!(transcribe(&model, &features, &specials(), &[])
-            .expect("decoded")
-            .is_empty());
+        assert!(
+            transcribe(&model, &features, &specials(), &[], Effort::Full)
+                .expect("decoded")
+                .is_empty()
+        );
         assert_eq!(model.searches.borrow().len(), 1);
     }
 
@@ -546,7 +581,8 @@ mod tests {
             answer(vec![ts(0.0), 5, ts(25.0), ts(25.0), 6], -0.3, 0.0),
             answer(vec![ts(0.0), 9, ts(10.0)], -0.3, 0.0),
         ]);
-        let segments = transcribe(&model, &features, &specials(), &[]).expect("decoded");
+        let segments =
+            transcribe(&model, &features, &specials(), &[], Effort::Full).expect("decoded");
         assert_eq!(
             segments
                 .iter()
@@ -565,7 +601,8 @@ mod tests {
         let features = Features::compute(&vec![0.1; 32_000], 80);
         // The model writes only the continuation, ending in a timestamp.
         let model = Scripted::new(vec![answer(vec![7, ts(1.8)], -0.2, 0.01)]);
-        let segments = transcribe(&model, &features, &specials(), &[3, 4]).expect("decoded");
+        let segments =
+            transcribe(&model, &features, &specials(), &[3, 4], Effort::Full).expect("decoded");
         assert_eq!(segments.len(), 1);
         assert_eq!(
             segments[0].text, " w7",
@@ -578,13 +615,16 @@ mod tests {
 
         // A model that repeats the prefix in its answer: the prefix is still left out, once.
         let model = Scripted::new(vec![answer(vec![ts(0.0), 3, 4, 7, ts(1.8)], -0.2, 0.01)]);
-        let segments = transcribe(&model, &features, &specials(), &[3, 4]).expect("decoded");
+        let segments =
+            transcribe(&model, &features, &specials(), &[3, 4], Effort::Full).expect("decoded");
         assert_eq!(segments[0].text, " w7");
         // Nothing after the prefix: no text.
         let model = Scripted::new(vec![answer(vec![ts(1.8)], -0.2, 0.01)]);
-        assert!(transcribe(&model, &features, &specials(), &[3, 4])
-            .expect("decoded")
-            .is_empty());
+        assert!(
+            transcribe(&model, &features, &specials(), &[3, 4], Effort::Full)
+                .expect("decoded")
+                .is_empty()
+        );
     }
 
     #[test]

@@ -71,7 +71,7 @@ use std::path::{Path, PathBuf};
 
 use ct2rs::sys::{StorageView, WhisperOptions};
 
-use self::decode::{Generated, Model, Search, Specials};
+use self::decode::{Effort, Generated, Model, Search, Specials};
 use self::mel::Features;
 use crate::engine::{EngineError, RecognitionInput, Recognizer, Transcript};
 
@@ -335,6 +335,7 @@ impl WhisperRecognizer {
         samples: &[f32],
         language: &str,
         prefix: Option<&str>,
+        effort: Effort,
     ) -> Result<Vec<decode::Segment>, EngineError> {
         let sot_sequence = if self.languages.len() > 1 {
             let language_id = self
@@ -366,7 +367,7 @@ impl WhisperRecognizer {
             None => Vec::new(),
         };
         let features = Features::compute(samples, self.model.n_mels());
-        guard(|| decode::transcribe(self, &features, &specials, &prefix))
+        guard(|| decode::transcribe(self, &features, &specials, &prefix, effort))
     }
 }
 
@@ -523,12 +524,20 @@ impl Recognizer for WhisperRecognizer {
             tries.push((p.audio, Some(text)));
         }
         tries.push((&[], None));
+        let effort = if input.draft {
+            // A hypothesis: the first try only.
+            tries.truncate(1);
+            Effort::Draft
+        } else {
+            Effort::Full
+        };
         let mut segments = Vec::new();
         for (before, prefix) in tries {
             segments = self.transcribe(
                 &padded(before, input.audio, input.following),
                 language,
                 prefix,
+                effort,
             )?;
             if segments.iter().any(|s| !s.text.trim().is_empty()) {
                 break;

@@ -567,6 +567,7 @@ fn transcribe_samples(
                 following: samples
                     .get(segment.end() as usize..following_end)
                     .unwrap_or_default(),
+                draft: false,
             })
             .map_err(|e| format!("Recognition engine failed: {e}"))?;
         let Transcript::Text { text, confidence } = transcript else {

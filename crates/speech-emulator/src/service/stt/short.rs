@@ -360,6 +360,7 @@ impl Job {
             language: &self.params.language,
             previous: None,
             following: &[],
+            draft: false,
         });
         let (text, confidence) = match transcript {
             Err(e) => {

@@ -850,6 +850,7 @@ impl Connection {
                         .as_ref()
                         .map(|(audio, text)| Preceding { audio, text }),
                     following: &following,
+                    draft: !final_,
                 })
                 .map_err(|e| e.to_string())
         });
