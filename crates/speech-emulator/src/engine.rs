@@ -137,6 +137,12 @@ pub trait Synthesizer: Send + Sync + 'static {
     fn name(&self) -> &str;
     /// Synthesize one stretch of text. Blocking.
     fn synthesize(&self, input: SynthesisInput<'_>) -> Result<Pcm, EngineError>;
+    /// The phonemes of `text` in `locale`, in IPA, when the engine can say them (visemes are made from them).
+    /// `None` (the default) when it cannot; the server then guesses from the letters.
+    fn phonemes(&self, text: &str, locale: &str) -> Option<String> {
+        let _ = (text, locale);
+        None
+    }
 }
 
 /// An engine failure (model missing, program not installed, program failed). Answered with a 500.

@@ -103,6 +103,24 @@ fn mask(name: &str, value: &[u8]) -> String {
     "***".to_owned()
 }
 
+/// The query with the values of the credentials the JavaScript SDK mirrors into it (`Ocp-Apim-Subscription-Key`,
+/// `Authorization`) replaced by `***`.
+fn mask_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _))
+                if name.eq_ignore_ascii_case("ocp-apim-subscription-key")
+                    || name.eq_ignore_ascii_case("authorization") =>
+            {
+                format!("{name}=***")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// The emulator's request log.
 #[derive(Default)]
 pub(crate) struct RequestLog {
@@ -124,7 +142,7 @@ impl RequestLog {
                 seq: self.next_seq.fetch_add(1, Ordering::Relaxed),
                 method: method.to_owned(),
                 path: path.to_owned(),
-                query: query.map(str::to_owned),
+                query: query.map(mask_query),
                 headers: headers
                     .iter()
                     .map(|(n, v)| (n.as_str().to_owned(), mask(n.as_str(), v.as_bytes())))
@@ -226,6 +244,12 @@ mod tests {
         assert_eq!(e.header("content-type"), Some("audio/wav"));
         assert_eq!(e.status, Some(200));
         assert_eq!(e.query.as_deref(), Some("a=b"));
+        assert_eq!(
+            mask_query(
+                "Ocp-Apim-Subscription-Key=secret&X-ConnectionId=1&authorization=Bearer%20t"
+            ),
+            "Ocp-Apim-Subscription-Key=***&X-ConnectionId=1&authorization=***"
+        );
         let debug = format!("{entries:?}");
         assert!(!debug.contains("secret"), "{debug}");
         assert_eq!(mask("authorization", b"Bearer"), "***");

@@ -72,6 +72,14 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         )
         .route("/cognitiveservices/v1", post(tts::rest::synthesize))
         .route("/tts/cognitiveservices/v1", post(tts::rest::synthesize))
+        .route(
+            "/cognitiveservices/websocket/v1",
+            get(tts::websocket::handshake),
+        )
+        .route(
+            "/tts/cognitiveservices/websocket/v1",
+            get(tts::websocket::handshake),
+        )
         .route("/cognitiveservices/voices/list", get(tts::voices::list))
         .route("/tts/cognitiveservices/voices/list", get(tts::voices::list))
         .fallback(not_found)

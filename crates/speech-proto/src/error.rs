@@ -38,6 +38,8 @@ pub enum Service {
     FastTranscription,
     /// Streaming recognition: the WebSocket handshake.
     StreamingRecognition,
+    /// Synthesis over WebSocket: the handshake.
+    StreamingSynthesis,
 }
 
 impl fmt::Display for Service {
@@ -49,6 +51,7 @@ impl fmt::Display for Service {
             Service::Voices => "voices list",
             Service::FastTranscription => "fast transcription",
             Service::StreamingRecognition => "streaming speech-to-text (WebSocket)",
+            Service::StreamingSynthesis => "text-to-speech (WebSocket)",
         })
     }
 }
@@ -118,11 +121,18 @@ pub enum StreamError {
         /// How long.
         waited: std::time::Duration,
     },
+    /// The synthesis service closed the connection with 1007: it refused the request (bad SSML, an unknown
+    /// voice, an output format it does not make). The reason is the service's, e.g. `Invalid char '&' at
+    /// position 189 found in SSML.`
+    SynthesisRefused {
+        /// The close reason, as sent.
+        reason: String,
+    },
 }
 
 impl StreamError {
     /// Whether a 1007 close is the service throttling (its reason says so).
-    fn is_throttling(reason: &str) -> bool {
+    pub(crate) fn is_throttling(reason: &str) -> bool {
         let r = reason.to_ascii_lowercase();
         r.contains("throttl")
             || r.contains("too many requests")
@@ -134,6 +144,7 @@ impl StreamError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             StreamError::Frame(_) | StreamError::ServiceSilent { .. } => ErrorKind::Network,
+            StreamError::SynthesisRefused { .. } => ErrorKind::InvalidInput,
             StreamError::Closed { code, reason } => match code {
                 1007 if Self::is_throttling(reason) => ErrorKind::Throttled,
                 1007 => ErrorKind::InvalidInput,
@@ -152,6 +163,7 @@ impl StreamError {
     pub fn is_retryable(&self) -> bool {
         match self {
             StreamError::Frame(_) | StreamError::ServiceSilent { .. } => true,
+            StreamError::SynthesisRefused { .. } => false,
             StreamError::Closed { code, reason } => match code {
                 1000 | 1001 | 1006 | 1011 | 1012 | 1013 | 4429 => true,
                 1007 => Self::is_throttling(reason),
@@ -164,6 +176,7 @@ impl StreamError {
         Some(match self {
             StreamError::Frame(_) => STREAM_FRAME,
             StreamError::ServiceSilent { .. } => STREAM_SILENT,
+            StreamError::SynthesisRefused { .. } => SYNTHESIS_REFUSED,
             StreamError::Closed { code, reason } => match code {
                 1007 if Self::is_throttling(reason) => STREAM_THROTTLED,
                 1013 | 4429 => STREAM_THROTTLED,
@@ -196,6 +209,13 @@ impl fmt::Display for StreamError {
                     "the speech service closed the WebSocket connection (code {code}): {reason}"
                 )
             }
+            StreamError::SynthesisRefused { reason } if reason.is_empty() => {
+                f.write_str("the speech service refused the synthesis (WebSocket close 1007)")
+            }
+            StreamError::SynthesisRefused { reason } => write!(
+                f,
+                "the speech service refused the synthesis (WebSocket close 1007): {reason}"
+            ),
             StreamError::ServiceSilent { waited } => write!(
                 f,
                 "the speech service sent nothing for {:.1} s while it owed an answer",
@@ -872,6 +892,15 @@ const TOKEN_UNREACHABLE: Hint = Hint {
     ],
     fix: "check the network path to the endpoint's token host and the region or custom domain; the token machine \
           retries with backoff",
+};
+
+const SYNTHESIS_REFUSED: Hint = Hint {
+    causes: &[
+        "the SSML is not valid at the position the reason names (a bare & or <, an unclosed element)",
+        "the voice is unknown to this resource's region",
+        "the output format is one the service does not make",
+    ],
+    fix: "fix what the reason names (escape & < > in text; `speech voices` lists the voices) and send it again",
 };
 
 const STREAM_FRAME: Hint = Hint {

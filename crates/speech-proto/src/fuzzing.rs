@@ -362,6 +362,92 @@ pub fn stream_service_json(data: &[u8], now: std::time::Instant) {
     drain_stream_session(&mut s, now);
 }
 
+/// A synthesis session with an open connection and a synthesis sent (asking for every event), and that
+/// synthesis' request id.
+fn open_synthesis_session(
+    now: std::time::Instant,
+) -> (crate::tts::stream::SynthesisSession, String) {
+    use crate::stt::stream::frame::{decode_text, Timestamp};
+    use crate::tts::stream::{MetadataOptions, SpeakRequest, SynthesisSession, SynthesisSettings};
+    use crate::ws::Action;
+    let endpoint = crate::Endpoint::base_url("http://127.0.0.1:5000").expect("a loopback URL");
+    let mut s = SynthesisSession::new(endpoint, SynthesisSettings::default(), 7);
+    let request = SpeakRequest::text("en-US", "en-US-AvaNeural", "Hello, world. Bye.")
+        .expect("a valid request")
+        .metadata(MetadataOptions::all());
+    let _ = s.speak(request);
+    let _ = s.poll_action(now, Timestamp(0));
+    s.handle_connected(now, Timestamp(0));
+    let mut id = String::new();
+    while let Some(a) = s.poll_action(now, Timestamp(0)) {
+        if let Action::SendText(t) = a {
+            if let Ok(m) = decode_text(t.as_bytes()) {
+                id = m.request_id().unwrap_or_default().to_owned();
+            }
+        }
+    }
+    (s, id)
+}
+
+fn drain_synthesis_session(s: &mut crate::tts::stream::SynthesisSession, now: std::time::Instant) {
+    while let Some(e) = s.poll_event() {
+        let _ = format!("{e:?}");
+    }
+    let mut n = 0;
+    while s
+        .poll_action(now, crate::stt::stream::frame::Timestamp(0))
+        .is_some()
+        && n < 10_000
+    {
+        n += 1;
+    }
+    let _ = (s.poll_timeout(), s.is_busy(), s.is_ended());
+}
+
+/// Synthesis frames from a hostile service. Byte 0 bit 0 picks a text or a binary frame, bit 1 whether the
+/// frame's `X-RequestId` is replaced by the synthesis' own (so that it reaches the turn); the rest is the frame.
+/// It goes to a synthesis session under way, at `now`, then `turn.end` follows: nothing panics, and the
+/// synthesis ends (completed, failed, or retried) with its audio and events in order.
+pub fn synthesis_frame(data: &[u8], now: std::time::Instant) {
+    use crate::stt::stream::frame::encode_service_text;
+    let (ctl, frame) = data.split_first().map_or((0, data), |(c, r)| (*c, r));
+    let (mut s, id) = open_synthesis_session(now);
+    let frame = if ctl & 2 == 2 {
+        let text = String::from_utf8_lossy(frame).replace("{id}", &id);
+        text.into_bytes()
+    } else {
+        frame.to_vec()
+    };
+    if ctl & 1 == 1 {
+        s.handle_binary(now, &frame, 0.5);
+    } else {
+        s.handle_text(now, &frame, 0.5);
+    }
+    s.handle_text(
+        now,
+        encode_service_text("turn.end", &id, "{}").as_bytes(),
+        0.5,
+    );
+    drain_synthesis_session(&mut s, now);
+}
+
+/// `audio.metadata` bodies: parsed, then sent twice to a synthesis under way (boundaries look up their text
+/// in the input; visemes join their animation), then its `turn.end`, at `now`.
+pub fn synthesis_metadata(data: &[u8], now: std::time::Instant) {
+    use crate::stt::stream::frame::encode_service_text;
+    let _ = format!("{:?}", crate::tts::stream::metadata::parse_metadata(data));
+    let (mut s, id) = open_synthesis_session(now);
+    let text = encode_service_text("audio.metadata", &id, &String::from_utf8_lossy(data));
+    s.handle_text(now, text.as_bytes(), 0.5);
+    s.handle_text(now, text.as_bytes(), 0.5);
+    s.handle_text(
+        now,
+        encode_service_text("turn.end", &id, "{}").as_bytes(),
+        0.5,
+    );
+    drain_synthesis_session(&mut s, now);
+}
+
 /// The proxy's answer to `CONNECT`, read as a driver reads it: growing (a byte at a time for short inputs), then
 /// whole. Properties: a
 /// complete head never claims more bytes than were received; once an answer is decided (complete or refused), more

@@ -28,13 +28,16 @@
 //! # Ok::<(), speech_proto::Error>(())
 //! ```
 
+use std::time::Instant;
+
 use base64::Engine as _;
 use http::header::{CONNECTION, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE};
-use http::{HeaderName, HeaderValue, Method, Request};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 
 use crate::endpoint::{Endpoint, HostKind};
-use crate::error::{Error, Misuse};
+use crate::error::{Error, Misuse, NoAnswer};
 use crate::header::checked_value;
+use crate::stt::stream::frame::Timestamp;
 
 pub use crate::endpoint::SYNTHESIS_WEBSOCKET_PATH;
 
@@ -113,6 +116,117 @@ pub fn websocket_handshake(
     h.insert(SEC_WEBSOCKET_KEY, key);
     h.insert(HeaderName::from_static(CONNECTION_ID_HEADER), connection_id);
     Ok(req)
+}
+
+/// What the driver should do next.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Action {
+    /// Open a WebSocket connection with this handshake request (authorize it first, e.g. with
+    /// [`Auth::authorize`](crate::auth::Auth::authorize)), then report
+    /// [`handle_connected`](Session::handle_connected) or
+    /// [`handle_connect_failed`](Session::handle_connect_failed).
+    Connect(Request<()>),
+    /// The last handshake was refused with 401/403: drop the cached token, so that the next `Connect` is
+    /// authorized with a fresh one.
+    RefreshCredential,
+    /// Send a text frame.
+    SendText(String),
+    /// Send a binary frame.
+    SendBinary(Vec<u8>),
+    /// Close the connection with this code and reason, then report
+    /// [`handle_closed`](Session::handle_closed) (or not: the session has moved on).
+    Close {
+        /// The close code (1000).
+        code: u16,
+        /// The reason.
+        reason: &'static str,
+    },
+}
+
+/// Why a handshake did not give a WebSocket.
+#[derive(Clone, Debug)]
+pub enum ConnectFailure {
+    /// The service answered with this status instead of `101`.
+    Status {
+        /// The status.
+        status: StatusCode,
+        /// Its headers.
+        headers: HeaderMap,
+        /// Its body (or the start of it).
+        body: Vec<u8>,
+    },
+    /// No answer: the connection could not be made or broke.
+    Transport(NoAnswer),
+    /// No credential to connect with (the token could not be fetched): retried when the error says so.
+    Credential(Error),
+}
+
+/// Ids from the driver's seed: unique per session (a counter), 32 upper-case hex digits, as the SDKs send.
+#[derive(Clone, Debug)]
+pub(crate) struct Ids {
+    seed: u128,
+    n: u64,
+}
+
+impl Ids {
+    pub(crate) fn new(seed: u128) -> Self {
+        Ids { seed, n: 0 }
+    }
+
+    pub(crate) fn next_raw(&mut self) -> u128 {
+        self.n += 1;
+        let mix = |mut z: u64| {
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let hi = mix((self.seed >> 64) as u64 ^ self.n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let lo = mix(self.seed as u64 ^ self.n);
+        (u128::from(hi) << 64) | u128::from(lo)
+    }
+
+    pub(crate) fn next_id(&mut self) -> String {
+        format!("{:032X}", self.next_raw())
+    }
+
+    /// A `Sec-WebSocket-Key`: base64 of 16 bytes.
+    pub(crate) fn next_key(&mut self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(self.next_raw().to_be_bytes())
+    }
+}
+
+/// A sans-IO WebSocket session of the Speech protocol (streaming recognition, synthesis): what a driver needs
+/// to run one. The driver owns the socket and the clock and loops: do what
+/// [`poll_action`](Session::poll_action) says and report the outcome; read the socket until
+/// [`poll_timeout`](Session::poll_timeout), handing each frame to [`handle_text`](Session::handle_text) or
+/// [`handle_binary`](Session::handle_binary) and a close to [`handle_closed`](Session::handle_closed); call
+/// [`handle_timeout`](Session::handle_timeout); drain [`poll_event`](Session::poll_event). `jitter` is a random
+/// number in `0.0..1.0` for backoffs; `wall` the wall-clock time for `X-Timestamp`.
+pub trait Session {
+    /// What the session reports.
+    type Event;
+    /// What to do now.
+    fn poll_action(&mut self, now: Instant, wall: Timestamp) -> Option<Action>;
+    /// When to call [`handle_timeout`](Session::handle_timeout) at the latest.
+    fn poll_timeout(&self) -> Option<Instant>;
+    /// Time has passed.
+    fn handle_timeout(&mut self, now: Instant, jitter: f64);
+    /// The handshake of the last [`Action::Connect`] succeeded.
+    fn handle_connected(&mut self, now: Instant, wall: Timestamp);
+    /// The handshake of the last [`Action::Connect`] failed.
+    fn handle_connect_failed(&mut self, now: Instant, failure: ConnectFailure, jitter: f64);
+    /// A text frame arrived.
+    fn handle_text(&mut self, now: Instant, frame: &[u8], jitter: f64);
+    /// A binary frame arrived.
+    fn handle_binary(&mut self, now: Instant, frame: &[u8], jitter: f64);
+    /// The connection closed: with the peer's `(code, reason)`, or without a close frame (it broke).
+    fn handle_closed(&mut self, now: Instant, close: Option<(u16, String)>, jitter: f64);
+    /// The next event, if any.
+    fn poll_event(&mut self) -> Option<Self::Event>;
+    /// Whether the session is over: nothing more will be asked of the driver.
+    fn is_ended(&self) -> bool;
 }
 
 #[cfg(test)]

@@ -88,6 +88,20 @@ fn stream_service_json() {
 }
 
 #[test]
+fn synthesis_frame() {
+    replay("synthesis_frame", |d| {
+        speech_proto::__fuzz::synthesis_frame(d, std::time::Instant::now())
+    });
+}
+
+#[test]
+fn synthesis_metadata() {
+    replay("synthesis_metadata", |d| {
+        speech_proto::__fuzz::synthesis_metadata(d, std::time::Instant::now())
+    });
+}
+
+#[test]
 fn proxy_answer() {
     replay("proxy_answer", speech_proto::__fuzz::proxy_answer);
 }

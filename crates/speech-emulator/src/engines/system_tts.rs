@@ -220,6 +220,41 @@ impl Synthesizer for SystemTts {
         }
         Ok(pcm)
     }
+
+    /// espeak-ng's IPA for `text` (`-q --ipa`), when espeak-ng is installed and knows the language.
+    fn phonemes(&self, text: &str, locale: &str) -> Option<String> {
+        let program = self.espeak_ng.as_ref()?;
+        let primary = locale.split('-').next()?.to_ascii_lowercase();
+        if primary.is_empty() || !primary.bytes().all(|b| b.is_ascii_lowercase()) {
+            return None;
+        }
+        let voice = if primary == "en" {
+            "en-us".to_owned()
+        } else {
+            primary
+        };
+        let out = tempfile::Builder::new()
+            .prefix("speech-emulator-ipa-")
+            .tempfile()
+            .ok()?;
+        let mut command = Command::new(program);
+        command
+            .arg("-q")
+            .arg("--ipa")
+            .arg("-v")
+            .arg(&voice)
+            .arg(format!("--phonout={}", out.path().display()))
+            .arg("--")
+            .arg(clean_text(text));
+        run_with_timeout(&mut command, "espeak-ng", None).ok()?;
+        let mut ipa = String::new();
+        out.reopen()
+            .ok()?
+            .take(64 * 1024)
+            .read_to_string(&mut ipa)
+            .ok()?;
+        Some(ipa.trim().to_owned())
+    }
 }
 
 /// One planned program invocation (without the text).

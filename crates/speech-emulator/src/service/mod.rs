@@ -8,6 +8,7 @@
 //! | `GET` (WebSocket) | `/speech/recognition/{mode}/cognitiveservices/v1`, `/speech/universal/v2` (also under `/stt`) | [`stt::stream`] |
 //! | `POST` | `/speechtotext/transcriptions:transcribe` | [`stt::fast`] |
 //! | `POST` | `/cognitiveservices/v1` (also under `/tts`) | [`tts::rest`] |
+//! | `GET` (WebSocket) | `/cognitiveservices/websocket/v1` (also under `/tts`) | [`tts::websocket`] |
 //! | `GET` | `/cognitiveservices/voices/list` (also under `/tts`) | [`tts::voices`] |
 //!
 //! Each handler imports the shared state ([`crate::state`]) and the helpers of [`common`]; no handler imports

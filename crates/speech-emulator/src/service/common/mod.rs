@@ -4,6 +4,7 @@
 pub(crate) mod body;
 #[cfg(test)]
 pub(crate) mod tone;
+pub(crate) mod ws;
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};

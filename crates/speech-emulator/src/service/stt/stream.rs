@@ -38,7 +38,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
@@ -49,6 +49,10 @@ use tokio::time::Instant;
 
 use crate::engine::{Preceding, RecognitionInput, Transcript, FOLLOWING_SAMPLES};
 use crate::service::common::query_pairs;
+use crate::service::common::ws::{
+    close, connection_id, hex_id, parse_binary, parse_text, with_query_credentials, ClientMessage,
+    Violation,
+};
 use crate::state::AppState;
 use crate::text::Profanity;
 
@@ -62,8 +66,6 @@ pub(crate) const MAX_MESSAGE: usize = 1 << 20;
 /// The WebSocket layer's own cap (16 MiB): messages up to it are read whole, so that the 1009 close above is
 /// clean; a larger one breaks the connection.
 const MAX_WEBSOCKET_MESSAGE: usize = 16 << 20;
-/// The largest header block of a binary message.
-const MAX_HEADER_BLOCK: usize = 8192;
 
 /// The recognition mode of a connection or turn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,15 +120,6 @@ fn profanity(name: &str) -> Option<Profanity> {
     }
 }
 
-fn hex_id(id: &str, dashes: bool) -> bool {
-    let digits: String = if dashes {
-        id.chars().filter(|c| *c != '-').collect()
-    } else {
-        id.to_owned()
-    };
-    digits.len() == 32 && digits.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 /// The WebSocket endpoints: the handshake's checks, then the connection.
 pub(crate) async fn handshake(
     State(state): State<Arc<AppState>>,
@@ -137,24 +130,20 @@ pub(crate) async fn handshake(
     let Some(mode) = Mode::from_path(parts.uri.path()) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    if let Err(denied) = state.auth.check_speech(&parts.headers) {
+    let query = query_pairs(parts.uri.query().unwrap_or_default());
+    if let Err(denied) = state
+        .auth
+        .check_speech(&with_query_credentials(&parts.headers, &query))
+    {
         return denied.into_response();
     }
-    let query = query_pairs(parts.uri.query().unwrap_or_default());
     let q = |name: &str| {
         query
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
     };
-    let connection_id = parts
-        .headers
-        .get("x-connectionid")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| q("x-connectionid"))
-        .or_else(|| q("connectionid"));
-    match connection_id {
+    match connection_id(&parts.headers, &query) {
         Some(id) if hex_id(&id, true) => {}
         Some(_) => {
             return bad_request("Invalid X-ConnectionId: a UUID (32 hex digits) is expected.")
@@ -204,101 +193,6 @@ pub(crate) async fn handshake(
         .on_upgrade(move |socket| async move {
             Connection::new(state, params).run(socket).await;
         })
-}
-
-/// A message that breaks the protocol: the connection is closed with this code and reason.
-#[derive(Debug)]
-struct Violation(u16, &'static str);
-
-/// A client message, strictly parsed.
-#[derive(Debug)]
-struct ClientMessage {
-    path: String,
-    request_id: Option<String>,
-    content_type: Option<String>,
-    body: Vec<u8>,
-}
-
-fn header_lines(block: &str) -> Result<Vec<(String, String)>, Violation> {
-    let mut headers = Vec::new();
-    for line in block.split("\r\n").filter(|l| !l.is_empty()) {
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(Violation(1007, "Message contains a malformed header line."));
-        };
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-    }
-    Ok(headers)
-}
-
-fn client_message(
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-) -> Result<ClientMessage, Violation> {
-    let get = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
-    let path = get("path")
-        .filter(|p| !p.is_empty())
-        .ok_or(Violation(1002, "Missing/Empty header. Path"))?;
-    let request_id = get("x-requestid").filter(|p| !p.is_empty());
-    if let Some(id) = &request_id {
-        if !hex_id(id, false) {
-            return Err(Violation(
-                1002,
-                "Invalid request. X-RequestId header not specified in no-dash UUID format.",
-            ));
-        }
-    } else if !path.eq_ignore_ascii_case("speech.config") {
-        return Err(Violation(1002, "Missing/Empty header. X-RequestId"));
-    }
-    Ok(ClientMessage {
-        path,
-        request_id,
-        content_type: get("content-type"),
-        body,
-    })
-}
-
-fn parse_text(text: &str) -> Result<ClientMessage, Violation> {
-    if text.is_empty() {
-        return Err(Violation(1007, "Text message contains no data."));
-    }
-    let Some((block, body)) = text.split_once("\r\n\r\n") else {
-        return Err(Violation(
-            1007,
-            "Text message contains no header separator.",
-        ));
-    };
-    client_message(header_lines(block)?, body.as_bytes().to_vec())
-}
-
-fn parse_binary(data: &[u8]) -> Result<ClientMessage, Violation> {
-    let Some((prefix, rest)) = data.split_first_chunk::<2>() else {
-        return Err(Violation(
-            1007,
-            "Binary message has invalid header size prefix.",
-        ));
-    };
-    let len = usize::from(u16::from_be_bytes(*prefix));
-    if len > rest.len() || len > MAX_HEADER_BLOCK {
-        return Err(Violation(
-            1007,
-            "Binary message has invalid header size prefix.",
-        ));
-    }
-    let (block, payload) = rest.split_at(len);
-    if !block.is_ascii() {
-        return Err(Violation(
-            1007,
-            "Binary message headers decoding into UTF-8 failed.",
-        ));
-    }
-    let block = std::str::from_utf8(block)
-        .map_err(|_| Violation(1007, "Binary message headers decoding into UTF-8 failed."))?;
-    client_message(header_lines(block)?, payload.to_vec())
 }
 
 /// The PCM a RIFF header declares: `(sample rate, channels, bits, offset of the data)`; `None` when it is not
@@ -927,26 +821,6 @@ impl Connection {
         out.extend(self.maybe_end_turn());
         out
     }
-}
-
-/// Close with `code` and `reason`, then wait (up to a second) for the client's close reply, reading and dropping
-/// what it still sends, so that the client reads the close frame rather than a reset connection.
-async fn close(socket: &mut WebSocket, code: u16, reason: impl Into<Utf8Bytes>) {
-    let frame = CloseFrame {
-        code,
-        reason: reason.into(),
-    };
-    if socket.send(Message::Close(Some(frame))).await.is_err() {
-        return;
-    }
-    let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        while let Some(Ok(message)) = socket.recv().await {
-            if matches!(message, Message::Close(_)) {
-                break;
-            }
-        }
-    })
-    .await;
 }
 
 #[cfg(test)]

@@ -48,7 +48,14 @@ pub struct Segment {
     pub text: String,
     /// Speaking-rate multiplier (1.0 = default), from the enclosing `<prosody rate>` elements, within 0.5..=2.0.
     pub rate: f64,
+    /// The `<bookmark mark="…"/>` elements in it: the byte offset in `text` where the next word starts (or its
+    /// length, at the end), and the mark's name.
+    pub bookmarks: Vec<(usize, String)>,
 }
+
+/// Stands in the collected text for a bookmark until whitespace is collapsed (a private-use character; any in
+/// the document's own text is spoken as a space).
+const MARK: char = '\u{E000}';
 
 /// Why an SSML document was refused. `Display` says exactly what is wrong (the server answers 400 with it).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -210,6 +217,8 @@ struct OpenVoice {
     text: String,
     rate: f64,
     produced: bool,
+    /// The names of the bookmarks whose [`MARK`]s are in `text`, in order.
+    marks: Vec<String>,
 }
 
 /// Parse and validate an SSML document.
@@ -384,6 +393,13 @@ impl Builder {
                 if boundary {
                     self.push_text(" ", rate, mute);
                 }
+                if local == "bookmark" && !mute {
+                    if let (Some(mark), Some(voice)) = (attr(&attrs, "mark"), self.voice.as_mut()) {
+                        voice.text.push(MARK);
+                        voice.text.push(' ');
+                        voice.marks.push(mark.to_owned());
+                    }
+                }
                 if local == "sub" {
                     if let Some(alias) = attr(&attrs, "alias") {
                         self.push_text(alias, rate, mute);
@@ -521,6 +537,7 @@ impl Builder {
             text: String::new(),
             rate: 1.0,
             produced: false,
+            marks: Vec::new(),
         });
         Ok(())
     }
@@ -543,18 +560,42 @@ impl Builder {
                 return;
             }
         }
-        voice.text.push_str(text);
+        if text.contains(MARK) {
+            voice.text.push_str(&text.replace(MARK, " "));
+        } else {
+            voice.text.push_str(text);
+        }
     }
 
     /// Move the collected text of `voice` into a segment, if it has any words.
     fn flush(segments: &mut Vec<Segment>, voice: &mut OpenVoice) {
-        let text = collapse_whitespace(&voice.text);
+        let mut text = String::with_capacity(voice.text.len());
+        let mut bookmarks = Vec::new();
+        let mut names = voice.marks.drain(..);
+        for word in voice.text.split_whitespace() {
+            if word.len() == MARK.len_utf8() && word.starts_with(MARK) {
+                bookmarks.push((text.len(), names.next().unwrap_or_default()));
+                continue;
+            }
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(word);
+        }
+        drop(names);
         voice.text.clear();
-        if !text.is_empty() {
+        // A bookmark before a space points at the word after it.
+        for (at, _) in &mut bookmarks {
+            if text.as_bytes().get(*at) == Some(&b' ') {
+                *at += 1;
+            }
+        }
+        if !text.is_empty() || !bookmarks.is_empty() {
             segments.push(Segment {
                 voice: voice.name.clone(),
                 text,
                 rate: voice.rate,
+                bookmarks,
             });
             voice.produced = true;
         }
@@ -568,14 +609,11 @@ impl Builder {
                     voice: voice.name,
                     text: String::new(),
                     rate: 1.0,
+                    bookmarks: Vec::new(),
                 });
             }
         }
     }
-}
-
-fn collapse_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Read a `prosody rate` value relative to the rate in force (`current`): the keywords `x-slow` … `x-fast` and
@@ -630,6 +668,7 @@ mod tests {
 
     fn seg(voice: &str, text: &str, rate: f64) -> Segment {
         Segment {
+            bookmarks: Vec::new(),
             voice: voice.into(),
             text: text.into(),
             rate,
@@ -671,6 +710,26 @@ mod tests {
             parse(doc).expect("valid").segments[0].voice,
             "Microsoft Server Speech Text to Speech Voice (en-US, ZiraRUS)"
         );
+    }
+
+    #[test]
+    fn bookmarks_point_at_the_next_word() {
+        let doc = speak(
+            "<voice name=\"v\"><bookmark mark='start'/>One <bookmark mark=\"two\"/> two\u{E000}three<bookmark mark='end'/></voice>",
+        );
+        let parsed = parse(&doc).expect("valid");
+        let s = &parsed.segments[0];
+        assert_eq!(s.text, "One two three");
+        assert_eq!(
+            s.bookmarks,
+            vec![
+                (0, "start".to_owned()),
+                (4, "two".to_owned()),
+                (13, "end".to_owned())
+            ]
+        );
+        let only = parse(&speak("<voice name=\"v\"><bookmark mark='m'/></voice>")).expect("valid");
+        assert_eq!(only.segments[0].bookmarks, vec![(0, "m".to_owned())]);
     }
 
     #[test]

@@ -22,10 +22,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use http::{HeaderMap, Request, StatusCode};
-
 use crate::endpoint::Endpoint;
-use crate::error::{parse_error_response, Error, NoAnswer, Service, StreamError};
+use crate::error::{parse_error_response, Error, Service, StreamError};
 use crate::retry::RetryPolicy;
 use crate::stt::short::{Recognition, RecognitionStatus};
 
@@ -34,6 +32,8 @@ use super::client::{
 };
 use super::frame::{decode_binary, decode_text, Timestamp};
 use super::service::{parse_service_message, ServiceMessage};
+pub use crate::ws::{Action, ConnectFailure};
+use crate::ws::{Ids, Session};
 
 /// How fast audio goes up: a burst at the start of each connection, then a multiple of real time.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -112,32 +112,6 @@ impl Default for StreamSettings {
     }
 }
 
-/// What the driver should do next.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Action {
-    /// Open a WebSocket connection with this handshake request (authorize it first, e.g. with
-    /// [`Auth::authorize`](crate::auth::Auth::authorize)), then report
-    /// [`handle_connected`](StreamSession::handle_connected) or
-    /// [`handle_connect_failed`](StreamSession::handle_connect_failed).
-    Connect(Request<()>),
-    /// The last handshake was refused with 401/403: drop the cached token, so that the next `Connect` is
-    /// authorized with a fresh one.
-    RefreshCredential,
-    /// Send a text frame.
-    SendText(String),
-    /// Send a binary frame.
-    SendBinary(Vec<u8>),
-    /// Close the connection with this code and reason, then report
-    /// [`handle_closed`](StreamSession::handle_closed) (or not: the session has moved on).
-    Close {
-        /// The close code (1000).
-        code: u16,
-        /// The reason.
-        reason: &'static str,
-    },
-}
-
 /// Why a session moved to a new connection.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -210,57 +184,8 @@ pub enum StreamEvent {
     SessionEnded(EndReason),
 }
 
-/// Why a handshake did not give a WebSocket.
-#[derive(Clone, Debug)]
-pub enum ConnectFailure {
-    /// The service answered with this status instead of `101`.
-    Status {
-        /// The status.
-        status: StatusCode,
-        /// Its headers.
-        headers: HeaderMap,
-        /// Its body (or the start of it).
-        body: Vec<u8>,
-    },
-    /// No answer: the connection could not be made or broke.
-    Transport(NoAnswer),
-    /// No credential to connect with (the token could not be fetched): retried when the error says so.
-    Credential(Error),
-}
-
 fn ticks(d: u64) -> Duration {
     Duration::from_nanos(d.saturating_mul(100))
-}
-
-/// Ids from the driver's seed: unique per session (a counter), 32 upper-case hex digits, as the SDKs send.
-#[derive(Clone, Debug)]
-struct Ids {
-    seed: u128,
-    n: u64,
-}
-
-impl Ids {
-    fn next_raw(&mut self) -> u128 {
-        self.n += 1;
-        let mix = |mut z: u64| {
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        };
-        let hi = mix((self.seed >> 64) as u64 ^ self.n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let lo = mix(self.seed as u64 ^ self.n);
-        (u128::from(hi) << 64) | u128::from(lo)
-    }
-
-    fn next_id(&mut self) -> String {
-        format!("{:032X}", self.next_raw())
-    }
-
-    /// A `Sec-WebSocket-Key`: base64 of 16 bytes.
-    fn next_key(&mut self) -> String {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(self.next_raw().to_be_bytes())
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -357,7 +282,7 @@ impl StreamSession {
             request,
             endpoint,
             settings,
-            ids: Ids { seed, n: 0 },
+            ids: Ids::new(seed),
             buf: VecDeque::new(),
             buf_start: 0,
             pushed: 0,
@@ -884,6 +809,41 @@ impl StreamSession {
     /// The last error that made the session reconnect, if any.
     pub fn last_error(&self) -> Option<&Error> {
         self.last_error.as_ref()
+    }
+}
+
+impl Session for StreamSession {
+    type Event = StreamEvent;
+
+    fn poll_action(&mut self, now: Instant, wall: Timestamp) -> Option<Action> {
+        StreamSession::poll_action(self, now, wall)
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        StreamSession::poll_timeout(self)
+    }
+    fn handle_timeout(&mut self, now: Instant, jitter: f64) {
+        StreamSession::handle_timeout(self, now, jitter)
+    }
+    fn handle_connected(&mut self, now: Instant, wall: Timestamp) {
+        StreamSession::handle_connected(self, now, wall)
+    }
+    fn handle_connect_failed(&mut self, now: Instant, failure: ConnectFailure, jitter: f64) {
+        StreamSession::handle_connect_failed(self, now, failure, jitter)
+    }
+    fn handle_text(&mut self, now: Instant, frame: &[u8], jitter: f64) {
+        StreamSession::handle_text(self, now, frame, jitter)
+    }
+    fn handle_binary(&mut self, now: Instant, frame: &[u8], jitter: f64) {
+        StreamSession::handle_binary(self, now, frame, jitter)
+    }
+    fn handle_closed(&mut self, now: Instant, close: Option<(u16, String)>, jitter: f64) {
+        StreamSession::handle_closed(self, now, close, jitter)
+    }
+    fn poll_event(&mut self) -> Option<StreamEvent> {
+        StreamSession::poll_event(self)
+    }
+    fn is_ended(&self) -> bool {
+        StreamSession::is_ended(self)
     }
 }
 

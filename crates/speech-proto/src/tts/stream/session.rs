@@ -1,0 +1,1071 @@
+//! [`SynthesisSession`]: syntheses over one WebSocket connection, one after another, sans IO.
+//!
+//! The driver runs it through the [`Session`] trait like a recognition session (connect, send, read, close, at
+//! the times it asks). [`speak`](SynthesisSession::speak) queues a synthesis; each runs as its own turn with its
+//! own `X-RequestId`: `synthesis.context` and `ssml` go up (after `speech.config`, once per connection), and the
+//! service answers `turn.start`, `response`, binary `audio` and `audio.metadata` messages, then `turn.end`. Every
+//! synthesis' events end with [`SynthesisEvent::Completed`] or [`SynthesisEvent::Failed`].
+//!
+//! The connection stays open between syntheses and is replaced before the next one once it is older than
+//! [`SynthesisSettings::connection_lifetime`] (the service closes connections at about 10 minutes). A synthesis
+//! whose connection fails before any of its audio came is tried again on a new connection (with a new request
+//! id, as the native SDK does); one that fails after audio came is [`Failed`](SynthesisEvent::Failed), and the
+//! next synthesis connects anew. Close 1007 (the service refused the SSML, the voice or the format) is
+//! [`StreamError::SynthesisRefused`] with the service's reason.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::endpoint::Endpoint;
+use crate::error::{parse_error_response, Error, Service, StreamError};
+use crate::retry::RetryPolicy;
+use crate::stt::stream::frame::{decode_binary, decode_text, FrameError, Timestamp};
+use crate::ws::{Action, ConnectFailure, Ids, Session};
+
+use super::metadata::{parse_metadata, BoundaryKind, Metadata};
+use super::request::{
+    config_message, context_message, find_text, handshake, ssml_message, OffsetsInto, SpeakRequest,
+    SynthesisPath,
+};
+
+/// A synthesis session's settings.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct SynthesisSettings {
+    /// The WebSocket path (default: [`SynthesisPath::Current`]).
+    pub path: SynthesisPath,
+    /// How long a connection is used for new syntheses (default 9 min; the service ends connections at about
+    /// 10 min).
+    pub connection_lifetime: Duration,
+    /// How long the service may stay silent while a synthesis is under way before the connection counts as
+    /// broken (default 30 s).
+    pub service_timeout: Duration,
+    /// Connection attempts for one synthesis, and their backoff (default: 3 attempts, 0.5 s doubling).
+    pub reconnect: RetryPolicy,
+    /// Syntheses queued at most (default 64): [`speak`](SynthesisSession::speak) refuses more.
+    pub max_queued: usize,
+}
+
+impl Default for SynthesisSettings {
+    fn default() -> Self {
+        SynthesisSettings {
+            path: SynthesisPath::Current,
+            connection_lifetime: Duration::from_secs(9 * 60),
+            service_timeout: Duration::from_secs(30),
+            reconnect: RetryPolicy::default().max_attempts(3),
+            max_queued: 64,
+        }
+    }
+}
+
+/// A word, punctuation or sentence boundary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Boundary {
+    /// Word, punctuation or sentence.
+    pub kind: BoundaryKind,
+    /// Where it starts in this synthesis' audio.
+    pub offset: Duration,
+    /// How long it is spoken.
+    pub duration: Duration,
+    /// The text, as in the input.
+    pub text: String,
+    /// Its byte offset in the input (the plain text of [`SpeakRequest::text`], else the SSML), found as
+    /// Microsoft's SDKs find it: the next occurrence after the last boundary of the same kind. `None` when the
+    /// input does not hold it as the service wrote it (e.g. it is escaped in the SSML).
+    pub text_offset: Option<usize>,
+}
+
+/// What happened, in order. The events of one synthesis run from [`Started`](SynthesisEvent::Started) (or
+/// straight to [`Failed`](SynthesisEvent::Failed)) to [`Completed`](SynthesisEvent::Completed) or `Failed`.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum SynthesisEvent {
+    /// A connection opened.
+    Connected {
+        /// Its `X-ConnectionId`.
+        connection_id: String,
+    },
+    /// The service started the synthesis (`turn.start`).
+    Started {
+        /// Its `X-RequestId`.
+        request_id: String,
+    },
+    /// Audio, as it is made, in the wire format ([`SpeakRequest::wire_format`]).
+    Audio(Vec<u8>),
+    /// A word, punctuation or sentence boundary.
+    Boundary(Boundary),
+    /// A bookmark was reached.
+    Bookmark {
+        /// Where, in this synthesis' audio.
+        offset: Duration,
+        /// The mark's name.
+        name: String,
+    },
+    /// A viseme: the mouth position from this instant on.
+    Viseme {
+        /// Where, in this synthesis' audio.
+        offset: Duration,
+        /// Azure's viseme id (0–21).
+        id: u16,
+        /// The animation (the chunks up to the last one, joined), when the SSML asked for one.
+        animation: Option<String>,
+    },
+    /// The synthesis is complete (`turn.end`).
+    Completed {
+        /// Its `X-RequestId`.
+        request_id: String,
+        /// The audio's length, as the service said (`SessionEnd`).
+        audio_duration: Option<Duration>,
+        /// Audio bytes received.
+        audio_bytes: u64,
+    },
+    /// The synthesis failed; the session goes on with the next one.
+    Failed(Error),
+    /// The synthesis is tried again on a new connection (no audio of it had come).
+    Reconnecting {
+        /// Why.
+        reason: Error,
+        /// After how long.
+        after: Duration,
+    },
+}
+
+fn ticks(t: u64) -> Duration {
+    Duration::from_nanos(t.saturating_mul(100))
+}
+
+#[derive(Debug)]
+struct Current {
+    request: SpeakRequest,
+    id: String,
+    sent: bool,
+    started: bool,
+    audio_bytes: u64,
+    audio_duration: Option<Duration>,
+    attempts: u32,
+    refreshed: bool,
+    word_cursor: usize,
+    sentence_cursor: usize,
+    animation: String,
+}
+
+#[derive(Debug)]
+struct Open {
+    since: Instant,
+    last_heard: Instant,
+    config_sent: bool,
+    stream_id: Option<String>,
+    /// Waiting for the service since this instant.
+    owed_since: Option<Instant>,
+}
+
+#[derive(Debug)]
+enum Conn {
+    Idle { at: Option<Instant> },
+    Connecting,
+    Open(Open),
+    Done,
+}
+
+/// Syntheses over one connection: see the [module documentation](self).
+#[derive(Debug)]
+pub struct SynthesisSession {
+    endpoint: Endpoint,
+    settings: SynthesisSettings,
+    ids: Ids,
+    queue: VecDeque<SpeakRequest>,
+    current: Option<Current>,
+    conn: Conn,
+    closing: bool,
+    events: VecDeque<SynthesisEvent>,
+    actions: VecDeque<Action>,
+    connections: u32,
+    /// The id of the connection being opened, or open.
+    connection_id: String,
+}
+
+impl SynthesisSession {
+    /// A session on `endpoint`. `seed` is random (the core has no randomness): connection and request ids and
+    /// WebSocket keys derive from it.
+    pub fn new(endpoint: Endpoint, settings: SynthesisSettings, seed: u128) -> Self {
+        SynthesisSession {
+            endpoint,
+            settings,
+            ids: Ids::new(seed),
+            queue: VecDeque::new(),
+            current: None,
+            conn: Conn::Idle { at: None },
+            closing: false,
+            events: VecDeque::new(),
+            actions: VecDeque::new(),
+            connections: 0,
+            connection_id: String::new(),
+        }
+    }
+
+    /// Queue a synthesis.
+    ///
+    /// # Errors
+    ///
+    /// [`Misuse::InvalidValue`](crate::error::Misuse::InvalidValue) when
+    /// [`SynthesisSettings::max_queued`] are waiting, or after [`close`](Self::close).
+    pub fn speak(&mut self, request: SpeakRequest) -> Result<(), Error> {
+        if self.closing || self.is_ended() {
+            return Err(crate::error::Misuse::InvalidValue {
+                name: "synthesis",
+                reason: "the synthesizer is closed".to_owned(),
+            }
+            .into());
+        }
+        if self.queue.len() >= self.settings.max_queued {
+            return Err(crate::error::Misuse::InvalidValue {
+                name: "synthesis",
+                reason: format!("{} syntheses are already queued", self.queue.len()),
+            }
+            .into());
+        }
+        self.queue.push_back(request);
+        Ok(())
+    }
+
+    /// No more syntheses: the session ends (closing its connection) once the queued ones are done.
+    pub fn close(&mut self) {
+        self.closing = true;
+    }
+
+    /// Whether a synthesis is under way or queued.
+    pub fn is_busy(&self) -> bool {
+        self.current.is_some() || !self.queue.is_empty()
+    }
+
+    /// Connections opened so far.
+    pub fn connections(&self) -> u32 {
+        self.connections
+    }
+
+    /// Whether the session is over.
+    pub fn is_ended(&self) -> bool {
+        matches!(self.conn, Conn::Done)
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<SynthesisEvent> {
+        self.events.pop_front()
+    }
+
+    fn new_current(&mut self, request: SpeakRequest) -> Current {
+        Current {
+            request,
+            id: self.ids.next_id(),
+            sent: false,
+            started: false,
+            audio_bytes: 0,
+            audio_duration: None,
+            attempts: 0,
+            refreshed: false,
+            word_cursor: 0,
+            sentence_cursor: 0,
+            animation: String::new(),
+        }
+    }
+
+    fn close_connection(&mut self, code: u16, reason: &'static str) {
+        if matches!(self.conn, Conn::Open(_) | Conn::Connecting) {
+            self.actions.push_back(Action::Close { code, reason });
+        }
+    }
+
+    /// What to do now. `wall` is the wall-clock time for `X-Timestamp`.
+    pub fn poll_action(&mut self, now: Instant, wall: Timestamp) -> Option<Action> {
+        if let Some(a) = self.actions.pop_front() {
+            return Some(a);
+        }
+        if self.current.is_none() {
+            if let Some(request) = self.queue.pop_front() {
+                self.current = Some(self.new_current(request));
+            }
+        }
+        let Some(current) = self.current.as_mut() else {
+            if self.closing && !self.is_ended() {
+                self.close_connection(1000, "Normal closure by client");
+                self.conn = Conn::Done;
+                return self.actions.pop_front();
+            }
+            return None;
+        };
+        match &mut self.conn {
+            Conn::Done | Conn::Connecting => None,
+            Conn::Idle { at } => {
+                if at.is_some_and(|at| now < at) {
+                    return None;
+                }
+                let connection_id = self.ids.next_id();
+                let key = self.ids.next_key();
+                match handshake(&self.endpoint, self.settings.path, &key, &connection_id) {
+                    Ok(request) => {
+                        self.conn = Conn::Connecting;
+                        self.connection_id = connection_id;
+                        Some(Action::Connect(request))
+                    }
+                    Err(e) => {
+                        self.current = None;
+                        self.events.push_back(SynthesisEvent::Failed(e));
+                        None
+                    }
+                }
+            }
+            Conn::Open(open) => {
+                if current.sent {
+                    return None;
+                }
+                if now >= open.since + self.settings.connection_lifetime {
+                    // Too old for a new synthesis: move to a new connection first.
+                    self.close_connection(1000, "Normal closure by client");
+                    self.conn = Conn::Idle { at: None };
+                    return self.actions.pop_front();
+                }
+                current.sent = true;
+                open.owed_since = Some(now);
+                if !open.config_sent {
+                    open.config_sent = true;
+                    self.actions
+                        .push_back(Action::SendText(config_message(&current.id, wall)));
+                }
+                self.actions.push_back(Action::SendText(context_message(
+                    &current.request,
+                    &current.id,
+                    wall,
+                )));
+                self.actions.push_back(Action::SendText(ssml_message(
+                    &current.request,
+                    &current.id,
+                    wall,
+                )));
+                self.actions.pop_front()
+            }
+        }
+    }
+
+    /// When to call [`handle_timeout`](Self::handle_timeout) at the latest: a reconnect, the service's silence.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match &self.conn {
+            Conn::Idle { at } if self.is_busy() => *at,
+            Conn::Open(open) => open
+                .owed_since
+                .map(|since| since.max(open.last_heard) + self.settings.service_timeout),
+            _ => None,
+        }
+    }
+
+    /// Time has passed: the service's silence.
+    pub fn handle_timeout(&mut self, now: Instant, jitter: f64) {
+        let Conn::Open(open) = &self.conn else {
+            return;
+        };
+        if let Some(since) = open.owed_since {
+            let waited = now.saturating_duration_since(since.max(open.last_heard));
+            if waited >= self.settings.service_timeout {
+                self.close_connection(1000, "The service did not answer");
+                self.lost(now, StreamError::ServiceSilent { waited }.into(), jitter);
+            }
+        }
+    }
+
+    /// The handshake succeeded.
+    pub fn handle_connected(&mut self, now: Instant, _wall: Timestamp) {
+        if !matches!(self.conn, Conn::Connecting) {
+            return;
+        }
+        self.connections += 1;
+        self.conn = Conn::Open(Open {
+            since: now,
+            last_heard: now,
+            config_sent: false,
+            stream_id: None,
+            owed_since: None,
+        });
+        self.events.push_back(SynthesisEvent::Connected {
+            connection_id: self.connection_id.clone(),
+        });
+    }
+
+    /// The handshake failed. A 401/403 asks once for a fresh credential and tries again; 408, 429 and 5xx, and
+    /// no answer that another attempt may change, retry with backoff; anything else fails the synthesis.
+    pub fn handle_connect_failed(&mut self, now: Instant, failure: ConnectFailure, jitter: f64) {
+        if !matches!(self.conn, Conn::Connecting) {
+            return;
+        }
+        self.conn = Conn::Idle { at: None };
+        let error = match failure {
+            ConnectFailure::Status {
+                status,
+                headers,
+                body,
+            } => {
+                let error =
+                    parse_error_response(Service::StreamingSynthesis, status, &headers, &body);
+                match status.as_u16() {
+                    401 | 403 => {
+                        if let Some(current) = self.current.as_mut().filter(|c| !c.refreshed) {
+                            current.refreshed = true;
+                            self.actions.push_back(Action::RefreshCredential);
+                            return;
+                        }
+                        return self.fail(error);
+                    }
+                    408 | 429 | 500..=599 => error,
+                    _ => return self.fail(error),
+                }
+            }
+            ConnectFailure::Transport(e) if !e.failure.can_pass() => {
+                return self.fail(Error::Transport(e))
+            }
+            ConnectFailure::Transport(e) => Error::Transport(e),
+            ConnectFailure::Credential(e) if e.is_retryable() => e,
+            ConnectFailure::Credential(e) => return self.fail(e),
+        };
+        self.retry(now, error, jitter);
+    }
+
+    /// The current synthesis failed: report it, and forget the connection's state for the next one.
+    fn fail(&mut self, error: Error) {
+        if self.current.take().is_some() {
+            self.events.push_back(SynthesisEvent::Failed(error));
+        }
+    }
+
+    /// Try the current synthesis again on a new connection, with a new request id, or fail it when its
+    /// attempts are used up.
+    fn retry(&mut self, now: Instant, error: Error, jitter: f64) {
+        let Some(current) = self.current.as_mut() else {
+            return;
+        };
+        current.attempts += 1;
+        if current.attempts >= self.settings.reconnect.max_attempts {
+            return self.fail(error);
+        }
+        let after = self
+            .settings
+            .reconnect
+            .backoff_delay(current.attempts, jitter);
+        current.id = self.ids.next_id();
+        current.sent = false;
+        current.started = false;
+        self.conn = Conn::Idle {
+            at: Some(now + after),
+        };
+        self.events.push_back(SynthesisEvent::Reconnecting {
+            reason: error,
+            after,
+        });
+    }
+
+    /// The connection is gone. The synthesis under way is tried again when none of its audio came and the
+    /// error may pass; otherwise it fails.
+    fn lost(&mut self, now: Instant, error: Error, jitter: f64) {
+        if self.is_ended() {
+            return;
+        }
+        self.conn = Conn::Idle { at: None };
+        match &self.current {
+            Some(c) if c.sent && c.audio_bytes == 0 && error.is_retryable() => {
+                self.retry(now, error, jitter)
+            }
+            Some(c) if c.sent => self.fail(error),
+            _ => {}
+        }
+    }
+
+    fn protocol_broken(&mut self, now: Instant, error: FrameError, jitter: f64) {
+        if matches!(self.conn, Conn::Open(_)) {
+            self.close_connection(1002, "Protocol error");
+            self.lost(now, StreamError::Frame(error).into(), jitter);
+        }
+    }
+
+    /// The connection closed: with the service's close frame `(code, reason)`, or without one (it broke).
+    /// 1007 is [`StreamError::SynthesisRefused`]; any close during a synthesis ends it (1000 too: the service
+    /// owed its `turn.end`).
+    pub fn handle_closed(&mut self, now: Instant, close: Option<(u16, String)>, jitter: f64) {
+        if !matches!(self.conn, Conn::Open(_) | Conn::Connecting) {
+            return;
+        }
+        let (code, reason) = close.unwrap_or((1006, String::new()));
+        let error: Error = if code == 1007 && !StreamError::is_throttling(&reason) {
+            StreamError::SynthesisRefused { reason }.into()
+        } else {
+            StreamError::Closed { code, reason }.into()
+        };
+        self.lost(now, error, jitter);
+    }
+
+    /// A binary frame: audio of the synthesis under way (others are ignored).
+    pub fn handle_binary(&mut self, now: Instant, frame: &[u8], jitter: f64) {
+        let message = match decode_binary(frame) {
+            Ok(m) => m,
+            Err(e) => return self.protocol_broken(now, e, jitter),
+        };
+        let (Conn::Open(open), Some(current)) = (&mut self.conn, self.current.as_mut()) else {
+            return;
+        };
+        open.last_heard = now;
+        let ours = message
+            .request_id()
+            .is_some_and(|id| id.eq_ignore_ascii_case(&current.id));
+        if !ours
+            || !current.sent
+            || !message
+                .path()
+                .is_some_and(|p| p.eq_ignore_ascii_case("audio"))
+        {
+            return;
+        }
+        // When the service named the stream, audio of another stream is not this synthesis'.
+        if let (Some(want), Some(got)) = (&open.stream_id, message.header("x-streamid")) {
+            if !want.eq_ignore_ascii_case(got) {
+                return;
+            }
+        }
+        if message.body.is_empty() {
+            return;
+        }
+        current.audio_bytes += message.body.len() as u64;
+        self.events.push_back(SynthesisEvent::Audio(message.body));
+    }
+
+    /// A text frame: the turn's messages (others are ignored). A frame that breaks the framing, or
+    /// `audio.metadata` that does not parse, counts as a broken connection.
+    pub fn handle_text(&mut self, now: Instant, frame: &[u8], jitter: f64) {
+        let message = match decode_text(frame) {
+            Ok(m) => m,
+            Err(e) => return self.protocol_broken(now, e, jitter),
+        };
+        let (Conn::Open(open), Some(current)) = (&mut self.conn, self.current.as_mut()) else {
+            return;
+        };
+        open.last_heard = now;
+        let ours = message
+            .request_id()
+            .is_some_and(|id| id.eq_ignore_ascii_case(&current.id));
+        if !ours || !current.sent {
+            return;
+        }
+        let path = message.path().unwrap_or_default().to_ascii_lowercase();
+        match path.as_str() {
+            "turn.start" => {
+                if !current.started {
+                    current.started = true;
+                    self.events.push_back(SynthesisEvent::Started {
+                        request_id: current.id.clone(),
+                    });
+                }
+            }
+            "response" => {
+                let stream = serde_json::from_slice::<Value>(&message.body)
+                    .ok()
+                    .and_then(|v| {
+                        v.get("audio")?
+                            .get("streamId")?
+                            .as_str()
+                            .map(|s| s.chars().take(128).collect::<String>())
+                    });
+                if stream.is_some() {
+                    open.stream_id = stream;
+                }
+            }
+            "audio.metadata" => match parse_metadata(&message.body) {
+                Ok(entries) => {
+                    for entry in entries {
+                        if let Some(event) = metadata_event(current, entry) {
+                            self.events.push_back(event);
+                        }
+                    }
+                }
+                Err(_) => {
+                    return self.protocol_broken(now, FrameError::MissingHeader("Metadata"), jitter)
+                }
+            },
+            "turn.end" => {
+                open.owed_since = None;
+                let Some(current) = self.current.take() else {
+                    return;
+                };
+                self.events.push_back(SynthesisEvent::Completed {
+                    request_id: current.id,
+                    audio_duration: current.audio_duration,
+                    audio_bytes: current.audio_bytes,
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The event for one metadata entry, with its text offset found in the input.
+fn metadata_event(current: &mut Current, entry: Metadata) -> Option<SynthesisEvent> {
+    let skip_tags = matches!(current.request.offsets, OffsetsInto::Ssml);
+    Some(match entry {
+        Metadata::Boundary {
+            kind,
+            offset_ticks,
+            duration_ticks,
+            text,
+        } => {
+            let input = current.request.offsets_input();
+            let cursor = match kind {
+                BoundaryKind::Sentence => &mut current.sentence_cursor,
+                _ => &mut current.word_cursor,
+            };
+            let text_offset = find_text(input, &text, *cursor, skip_tags);
+            if let Some(at) = text_offset {
+                *cursor = at + text.len();
+            }
+            SynthesisEvent::Boundary(Boundary {
+                kind,
+                offset: ticks(offset_ticks),
+                duration: ticks(duration_ticks),
+                text,
+                text_offset,
+            })
+        }
+        Metadata::Bookmark { offset_ticks, name } => SynthesisEvent::Bookmark {
+            offset: ticks(offset_ticks),
+            name,
+        },
+        Metadata::Viseme {
+            offset_ticks,
+            id,
+            animation_chunk,
+            is_last_animation,
+        } => {
+            if let Some(chunk) = animation_chunk {
+                if current.animation.len() + chunk.len() <= 16 << 20 {
+                    current.animation.push_str(&chunk);
+                }
+            }
+            if !is_last_animation {
+                return None;
+            }
+            let animation = std::mem::take(&mut current.animation);
+            SynthesisEvent::Viseme {
+                offset: ticks(offset_ticks),
+                id,
+                animation: (!animation.is_empty()).then_some(animation),
+            }
+        }
+        Metadata::SessionEnd { offset_ticks } => {
+            current.audio_duration = Some(ticks(offset_ticks));
+            return None;
+        }
+        _ => return None,
+    })
+}
+
+impl Session for SynthesisSession {
+    type Event = SynthesisEvent;
+
+    fn poll_action(&mut self, now: Instant, wall: Timestamp) -> Option<Action> {
+        SynthesisSession::poll_action(self, now, wall)
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        SynthesisSession::poll_timeout(self)
+    }
+    fn handle_timeout(&mut self, now: Instant, jitter: f64) {
+        SynthesisSession::handle_timeout(self, now, jitter)
+    }
+    fn handle_connected(&mut self, now: Instant, wall: Timestamp) {
+        SynthesisSession::handle_connected(self, now, wall)
+    }
+    fn handle_connect_failed(&mut self, now: Instant, failure: ConnectFailure, jitter: f64) {
+        SynthesisSession::handle_connect_failed(self, now, failure, jitter)
+    }
+    fn handle_text(&mut self, now: Instant, frame: &[u8], jitter: f64) {
+        SynthesisSession::handle_text(self, now, frame, jitter)
+    }
+    fn handle_binary(&mut self, now: Instant, frame: &[u8], jitter: f64) {
+        SynthesisSession::handle_binary(self, now, frame, jitter)
+    }
+    fn handle_closed(&mut self, now: Instant, close: Option<(u16, String)>, jitter: f64) {
+        SynthesisSession::handle_closed(self, now, close, jitter)
+    }
+    fn poll_event(&mut self) -> Option<SynthesisEvent> {
+        SynthesisSession::poll_event(self)
+    }
+    fn is_ended(&self) -> bool {
+        SynthesisSession::is_ended(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stt::stream::frame::{encode_binary, encode_text};
+    use crate::NoAnswer;
+    use http::StatusCode;
+
+    const T: Timestamp = Timestamp(0);
+
+    fn session() -> (SynthesisSession, Instant) {
+        let ep = Endpoint::base_url("http://127.0.0.1:9").unwrap();
+        (
+            SynthesisSession::new(ep, SynthesisSettings::default(), 7),
+            Instant::now(),
+        )
+    }
+
+    fn text_frame(path: &str, id: &str, body: &str) -> Vec<u8> {
+        encode_text(path, id, T, Some("application/json"), body).into_bytes()
+    }
+
+    fn audio_frame(id: &str, stream: &str, pcm: &[u8]) -> Vec<u8> {
+        encode_binary("audio", id, T, None, &[("X-StreamId", stream)], pcm)
+    }
+
+    fn drain(s: &mut SynthesisSession, now: Instant) -> Vec<Action> {
+        std::iter::from_fn(|| s.poll_action(now, T)).collect()
+    }
+
+    fn events(s: &mut SynthesisSession) -> Vec<SynthesisEvent> {
+        std::iter::from_fn(|| s.poll_event()).collect()
+    }
+
+    /// Connects and returns the request id of the synthesis sent.
+    fn connect_and_send(s: &mut SynthesisSession, now: Instant, expect_config: bool) -> String {
+        let actions = drain(s, now);
+        let start = if let [Action::Connect(req)] = actions.as_slice() {
+            assert!(req
+                .uri()
+                .path()
+                .ends_with("/tts/cognitiveservices/websocket/v1"));
+            s.handle_connected(now, T);
+            drain(s, now)
+        } else {
+            actions
+        };
+        let texts: Vec<String> = start
+            .into_iter()
+            .map(|a| match a {
+                Action::SendText(t) => t,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let paths: Vec<&str> = texts
+            .iter()
+            .map(|t| t.lines().next().unwrap().trim_start_matches("Path: "))
+            .collect();
+        if expect_config {
+            assert_eq!(paths, ["speech.config", "synthesis.context", "ssml"]);
+        } else {
+            assert_eq!(paths, ["synthesis.context", "ssml"]);
+        }
+        let m = decode_text(texts.last().unwrap().as_bytes()).unwrap();
+        m.request_id().unwrap().to_owned()
+    }
+
+    fn metadata(entries: &str) -> String {
+        format!("{{\"Metadata\":[{entries}]}}")
+    }
+
+    #[test]
+    fn two_syntheses_on_one_connection_with_audio_and_events() {
+        let (mut s, now) = session();
+        let text = "Hello, world. Bye.";
+        s.speak(SpeakRequest::text("en-US", "en-US-AvaNeural", text).unwrap())
+            .unwrap();
+        s.speak(
+            SpeakRequest::ssml(
+                "<speak><voice name='v'>Hi <bookmark mark='m'/>there</voice></speak>",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let id = connect_and_send(&mut s, now, true);
+        s.handle_text(now, &text_frame("turn.start", &id, "{\"context\":{}}"), 0.5);
+        s.handle_text(
+            now,
+            &text_frame(
+                "response",
+                &id,
+                r#"{"audio":{"type":"inline","streamId":"S1"}}"#,
+            ),
+            0.5,
+        );
+        s.handle_binary(now, &audio_frame(&id, "S1", &[1, 2, 3, 4]), 0.5);
+        s.handle_binary(now, &audio_frame(&id, "OTHER", &[9, 9]), 0.5);
+        s.handle_binary(now, &audio_frame("0000", "S1", &[9, 9]), 0.5);
+        s.handle_text(
+            now,
+            &text_frame(
+                "audio.metadata",
+                &id,
+                &metadata(
+                    r#"{"Type":"WordBoundary","Data":{"Offset":500000,"Duration":3000000,"text":{"Text":"Hello","Length":5,"BoundaryType":"WordBoundary"}}},
+                       {"Type":"WordBoundary","Data":{"Offset":3500000,"Duration":100000,"text":{"Text":",","Length":1,"BoundaryType":"PunctuationBoundary"}}},
+                       {"Type":"SentenceBoundary","Data":{"Offset":500000,"Duration":9000000,"text":{"Text":"Bye.","Length":4,"BoundaryType":"SentenceBoundary"}}},
+                       {"Type":"Viseme","Data":{"Offset":600000,"VisemeId":4}},
+                       {"Type":"SessionEnd","Data":{"Offset":20000000}}"#,
+                ),
+            ),
+            0.5,
+        );
+        s.handle_text(now, &text_frame("turn.end", &id, "{}"), 0.5);
+        let ev = events(&mut s);
+        assert!(matches!(&ev[0], SynthesisEvent::Connected { .. }));
+        assert_eq!(
+            ev[1],
+            SynthesisEvent::Started {
+                request_id: id.clone()
+            }
+        );
+        assert_eq!(ev[2], SynthesisEvent::Audio(vec![1, 2, 3, 4]));
+        let SynthesisEvent::Boundary(hello) = &ev[3] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(
+            (hello.kind, hello.text_offset),
+            (BoundaryKind::Word, Some(0))
+        );
+        assert_eq!(hello.offset, Duration::from_millis(50));
+        assert_eq!(hello.duration, Duration::from_millis(300));
+        let SynthesisEvent::Boundary(comma) = &ev[4] else {
+            panic!()
+        };
+        assert_eq!(
+            (comma.kind, comma.text_offset),
+            (BoundaryKind::Punctuation, Some(5))
+        );
+        let SynthesisEvent::Boundary(bye) = &ev[5] else {
+            panic!()
+        };
+        assert_eq!(
+            (bye.kind, bye.text_offset),
+            (BoundaryKind::Sentence, Some(14))
+        );
+        assert_eq!(
+            ev[6],
+            SynthesisEvent::Viseme {
+                offset: Duration::from_millis(60),
+                id: 4,
+                animation: None
+            }
+        );
+        assert_eq!(
+            ev[7],
+            SynthesisEvent::Completed {
+                request_id: id.clone(),
+                audio_duration: Some(Duration::from_secs(2)),
+                audio_bytes: 4
+            }
+        );
+        assert_eq!(ev.len(), 8);
+        // The second synthesis: same connection, no speech.config, a new request id.
+        let id2 = connect_and_send(&mut s, now, false);
+        assert_ne!(id, id2);
+        s.handle_text(now, &text_frame("turn.start", &id2, "{}"), 0.5);
+        s.handle_text(
+            now,
+            &text_frame(
+                "audio.metadata",
+                &id2,
+                &metadata(r#"{"Type":"WordBoundary","Data":{"Offset":1,"Duration":1,"text":{"Text":"there","Length":5,"BoundaryType":"WordBoundary"}}},
+                             {"Type":"Bookmark","Data":{"Offset":2,"Bookmark":"m"}}"#),
+            ),
+            0.5,
+        );
+        // Audio after `response` named stream S1 on this connection still needs that stream id.
+        s.handle_binary(now, &audio_frame(&id2, "S1", &[5, 6]), 0.5);
+        s.handle_text(now, &text_frame("turn.end", &id2, "{}"), 0.5);
+        let ev = events(&mut s);
+        let SynthesisEvent::Boundary(there) = &ev[1] else {
+            panic!("{ev:?}")
+        };
+        let ssml = "<speak><voice name='v'>Hi <bookmark mark='m'/>there</voice></speak>";
+        assert_eq!(there.text_offset, ssml.find("there"));
+        assert_eq!(
+            ev[2],
+            SynthesisEvent::Bookmark {
+                offset: Duration::from_nanos(200),
+                name: "m".to_owned()
+            }
+        );
+        assert_eq!(ev[3], SynthesisEvent::Audio(vec![5, 6]));
+        assert!(matches!(
+            ev[4],
+            SynthesisEvent::Completed { audio_bytes: 2, .. }
+        ));
+        assert_eq!(s.connections(), 1);
+        // Closing: the connection is closed and the session ends.
+        s.close();
+        assert!(matches!(
+            drain(&mut s, now).as_slice(),
+            [Action::Close { code: 1000, .. }]
+        ));
+        assert!(s.is_ended());
+        assert!(s.speak(SpeakRequest::ssml("<speak/>").unwrap()).is_err());
+    }
+
+    #[test]
+    fn a_refused_ssml_fails_that_synthesis_and_the_next_reconnects() {
+        let (mut s, now) = session();
+        s.speak(SpeakRequest::ssml("<speak>a & b</speak>").unwrap())
+            .unwrap();
+        s.speak(SpeakRequest::ssml("<speak>ok</speak>").unwrap())
+            .unwrap();
+        let _ = connect_and_send(&mut s, now, true);
+        s.handle_closed(
+            now,
+            Some((
+                1007,
+                "Invalid char '&' at position 8 found in SSML.".to_owned(),
+            )),
+            0.5,
+        );
+        let ev = events(&mut s);
+        let SynthesisEvent::Failed(e) = ev.last().unwrap() else {
+            panic!("{ev:?}")
+        };
+        assert!(
+            matches!(e, Error::Stream(StreamError::SynthesisRefused { reason }) if reason.contains("position 8"))
+        );
+        assert!(!e.is_retryable());
+        assert!(e.to_string().contains("position 8"), "{e}");
+        // The next synthesis opens a new connection and sends speech.config again.
+        let _ = connect_and_send(&mut s, now, true);
+        assert_eq!(s.connections(), 2);
+    }
+
+    #[test]
+    fn a_drop_before_audio_retries_with_a_new_id_and_after_audio_fails() {
+        let (mut s, now) = session();
+        s.speak(SpeakRequest::ssml("<speak>one</speak>").unwrap())
+            .unwrap();
+        let id = connect_and_send(&mut s, now, true);
+        s.handle_closed(now, None, 0.0);
+        let ev = events(&mut s);
+        let SynthesisEvent::Reconnecting { after, .. } = ev.last().unwrap() else {
+            panic!("{ev:?}")
+        };
+        let later = now + *after;
+        assert!(drain(&mut s, now).is_empty(), "waits for the backoff");
+        let id2 = connect_and_send(&mut s, later, true);
+        assert_ne!(id, id2);
+        s.handle_text(later, &text_frame("turn.start", &id2, "{}"), 0.5);
+        s.handle_binary(later, &audio_frame(&id2, "x", &[1, 2]), 0.5);
+        s.handle_closed(later, None, 0.5);
+        let ev = events(&mut s);
+        let SynthesisEvent::Failed(e) = ev.last().unwrap() else {
+            panic!("{ev:?}")
+        };
+        assert!(matches!(
+            e,
+            Error::Stream(StreamError::Closed { code: 1006, .. })
+        ));
+        assert!(!s.is_busy());
+    }
+
+    #[test]
+    fn silence_times_out_and_handshake_statuses_are_typed() {
+        let (mut s, now) = session();
+        s.speak(SpeakRequest::ssml("<speak>one</speak>").unwrap())
+            .unwrap();
+        let _ = connect_and_send(&mut s, now, true);
+        let due = s.poll_timeout().unwrap();
+        assert_eq!(due, now + Duration::from_secs(30));
+        s.handle_timeout(due, 0.0);
+        assert!(matches!(
+            drain(&mut s, due).first(),
+            Some(Action::Close { .. })
+        ));
+        assert!(matches!(
+            events(&mut s).last(),
+            Some(SynthesisEvent::Reconnecting {
+                reason: Error::Stream(StreamError::ServiceSilent { .. }),
+                ..
+            })
+        ));
+        // 401: one fresh credential, then the failure.
+        let (mut s, now) = session();
+        s.speak(SpeakRequest::ssml("<speak>one</speak>").unwrap())
+            .unwrap();
+        let status = |code: u16| ConnectFailure::Status {
+            status: StatusCode::from_u16(code).unwrap(),
+            headers: http::HeaderMap::new(),
+            body: Vec::new(),
+        };
+        assert!(matches!(
+            drain(&mut s, now).as_slice(),
+            [Action::Connect(_)]
+        ));
+        s.handle_connect_failed(now, status(401), 0.0);
+        assert!(matches!(
+            drain(&mut s, now).as_slice(),
+            [Action::RefreshCredential, Action::Connect(_)]
+        ));
+        s.handle_connect_failed(now, status(401), 0.0);
+        let ev = events(&mut s);
+        assert!(
+            matches!(ev.last(), Some(SynthesisEvent::Failed(e)) if e.kind() == crate::ErrorKind::Auth),
+            "{ev:?}"
+        );
+        // A refused connection is retried, then fails.
+        s.speak(SpeakRequest::ssml("<speak>two</speak>").unwrap())
+            .unwrap();
+        let uri: http::Uri = "ws://127.0.0.1:9/".parse().unwrap();
+        let mut at = now;
+        for _ in 0..3 {
+            assert!(matches!(drain(&mut s, at).as_slice(), [Action::Connect(_)]));
+            s.handle_connect_failed(
+                at,
+                ConnectFailure::Transport(NoAnswer::new(
+                    crate::TransportFailure::Connect,
+                    &uri,
+                    "refused".to_owned(),
+                )),
+                0.0,
+            );
+            at += Duration::from_secs(60);
+        }
+        assert!(matches!(
+            events(&mut s).last(),
+            Some(SynthesisEvent::Failed(Error::Transport(_)))
+        ));
+    }
+
+    #[test]
+    fn hostile_frames_never_panic_and_break_the_connection() {
+        let (mut s, now) = session();
+        s.speak(SpeakRequest::ssml("<speak>one</speak>").unwrap())
+            .unwrap();
+        let id = connect_and_send(&mut s, now, true);
+        s.handle_text(now, &text_frame("audio.metadata", "FFFF", "not json"), 0.5);
+        s.handle_binary(now, &[0xff], 0.5);
+        assert!(s.is_busy());
+        s.handle_text(now, &text_frame("audio.metadata", &id, "not json"), 0.5);
+        assert!(matches!(
+            drain(&mut s, now).first(),
+            Some(Action::Close { code: 1002, .. })
+        ));
+        assert!(matches!(
+            events(&mut s).last(),
+            Some(SynthesisEvent::Reconnecting { .. })
+        ));
+    }
+
+    #[test]
+    fn an_old_connection_is_replaced_before_the_next_synthesis() {
+        let (mut s, now) = session();
+        s.speak(SpeakRequest::ssml("<speak>one</speak>").unwrap())
+            .unwrap();
+        let id = connect_and_send(&mut s, now, true);
+        s.handle_text(now, &text_frame("turn.end", &id, "{}"), 0.5);
+        let later = now + Duration::from_secs(10 * 60);
+        s.speak(SpeakRequest::ssml("<speak>two</speak>").unwrap())
+            .unwrap();
+        assert!(matches!(
+            drain(&mut s, later).as_slice(),
+            [Action::Close { code: 1000, .. }, Action::Connect(_)]
+        ));
+    }
+}
