@@ -101,9 +101,11 @@ mod error;
 mod fast;
 pub mod runtime;
 mod stream;
+mod synthesis;
 mod transcribe;
 mod transport;
 pub mod unversioned;
+mod ws;
 
 pub use speech_audio;
 pub use speech_proto;
@@ -120,3 +122,4 @@ pub use error::{Error, ErrorKind};
 pub use speech_proto::retry::RetryPolicy;
 pub use speech_proto::AuthMode;
 pub use stream::{AudioSink, EventStream};
+pub use synthesis::{SynthesisEvents, Synthesizer};

@@ -143,7 +143,8 @@ impl Faults {
     }
 
     /// Streaming recognition: drop each of the next `n` WebSocket connections (no close frame, as a network
-    /// failure would) once it has received `after` of audio, mid-turn.
+    /// failure would) once it has received `after` of audio, mid-turn. Synthesis over WebSocket: drop each of
+    /// the next `n` connections once it has sent its first audio (`after` is not used).
     pub fn drop_next_streams(&self, n: u32, after: Duration) {
         self.lock().stream_drop = Some((n, after));
     }

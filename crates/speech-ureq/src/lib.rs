@@ -91,7 +91,9 @@ mod entra;
 mod error;
 mod fast;
 mod stream;
+mod synthesis;
 mod transcribe;
+mod ws;
 
 pub use speech_audio;
 pub use speech_proto;
@@ -108,6 +110,7 @@ pub use error::{Error, ErrorKind};
 pub use speech_proto::retry::RetryPolicy;
 pub use speech_proto::AuthMode;
 pub use stream::{AudioWriter, Events};
+pub use synthesis::{SynthesisEvents, Synthesizer};
 
 /// The workspace README's Rust example, compiled as a doctest so that it keeps compiling.
 #[cfg(doctest)]

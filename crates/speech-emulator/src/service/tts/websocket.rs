@@ -25,6 +25,8 @@
 //! audio sent. Visemes come from the engine's phonemes (espeak-ng's IPA; the letters when it is missing), spread
 //! over their word. `raw-*` audio is sent sentence by sentence as it is made; other formats are encoded whole at
 //! the end.
+//!
+//! **Faults**: `Faults::drop_next_streams` drops a connection (no close frame) after its first audio frame.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -166,6 +168,8 @@ struct Running {
 
 struct Connection {
     state: Arc<AppState>,
+    /// Injected fault: drop the connection (no close frame) once it has sent audio.
+    drop_at_audio: bool,
     context: Option<Context>,
     running: Option<Running>,
     used_ids: HashSet<String>,
@@ -216,6 +220,7 @@ impl From<Violation> for Refuse {
 impl Connection {
     fn new(state: Arc<AppState>) -> Self {
         Connection {
+            drop_at_audio: state.faults.take_stream_drop().is_some(),
             state,
             context: None,
             running: None,
@@ -241,7 +246,14 @@ impl Connection {
                     idle_deadline = Instant::now() + self.state.stream_idle_timeout;
                     let sent = match out {
                         Some(Out::Text(text)) => socket.send(Message::Text(text.into())).await,
-                        Some(Out::Binary(data)) => socket.send(Message::Binary(data.into())).await,
+                        Some(Out::Binary(data)) => {
+                            let sent = socket.send(Message::Binary(data.into())).await;
+                            if self.drop_at_audio {
+                                // Gone without a close frame, as a network failure.
+                                return;
+                            }
+                            sent
+                        }
                         Some(Out::Close(code, why)) => {
                             close(&mut socket, code, why).await;
                             return;
@@ -361,8 +373,17 @@ impl Connection {
             })?;
         let document = std::str::from_utf8(body)
             .map_err(|_| Refuse::new(1007, "SSML is not UTF-8.".to_owned()))?;
-        let speak =
-            ssml::parse(document).map_err(|e| Refuse::new(1007, format!("Invalid SSML: {e}")))?;
+        let speak = ssml::parse(document).map_err(|e| {
+            Refuse::new(
+                1007,
+                match &e {
+                    ssml::SsmlError::Xml { position, message } => {
+                        format!("Invalid SSML at position {position}: {message}")
+                    }
+                    other => format!("Invalid SSML: {other}"),
+                },
+            )
+        })?;
         let mut work = Vec::with_capacity(speak.segments.len());
         for segment in speak.segments {
             let Some(voice) = voices::find(&segment.voice) else {

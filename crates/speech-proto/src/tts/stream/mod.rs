@@ -17,4 +17,6 @@ pub mod session;
 
 pub use metadata::BoundaryKind;
 pub use request::{riff_header, MetadataOptions, SpeakRequest, SynthesisPath};
-pub use session::{Boundary, SynthesisEvent, SynthesisSession, SynthesisSettings};
+pub use session::{
+    is_last, Boundary, Collector, Synthesis, SynthesisEvent, SynthesisSession, SynthesisSettings,
+};

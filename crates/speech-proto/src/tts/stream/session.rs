@@ -663,6 +663,102 @@ fn metadata_event(current: &mut Current, entry: Metadata) -> Option<SynthesisEve
     })
 }
 
+/// The most audio a [`Collector`] keeps (64 MiB: ten minutes, the service's cap, at 48 kHz 16-bit is 55 MiB).
+pub const MAX_COLLECTED_AUDIO: usize = 64 << 20;
+
+/// A whole synthesis, collected: the audio (with its RIFF header for a `riff-*` format) and the events.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Synthesis {
+    /// The synthesis' `X-RequestId`.
+    pub request_id: String,
+    /// The audio, in the format asked for.
+    pub audio: Vec<u8>,
+    /// The events other than audio ([`SynthesisEvent::Boundary`], [`Bookmark`](SynthesisEvent::Bookmark),
+    /// [`Viseme`](SynthesisEvent::Viseme)), in order.
+    pub events: Vec<SynthesisEvent>,
+    /// The audio's length, as the service said.
+    pub audio_duration: Option<Duration>,
+}
+
+/// Collects one synthesis' events into a [`Synthesis`], for drivers' "speak and wait" calls.
+#[derive(Debug)]
+pub struct Collector {
+    format: crate::synthesize::OutputFormat,
+    audio: Vec<u8>,
+    events: Vec<SynthesisEvent>,
+    overflow: bool,
+}
+
+impl Collector {
+    /// A collector for a synthesis of `request`.
+    pub fn new(request: &SpeakRequest) -> Self {
+        Collector {
+            format: request.output_format(),
+            audio: Vec::new(),
+            events: Vec::new(),
+            overflow: false,
+        }
+    }
+
+    /// Take the next event of the synthesis; the result once it is over.
+    ///
+    /// # Errors
+    ///
+    /// The synthesis' failure, or [`Misuse::InvalidValue`](crate::error::Misuse::InvalidValue) when its audio
+    /// is over [`MAX_COLLECTED_AUDIO`] (use the events instead, and write the audio as it comes).
+    pub fn push(&mut self, event: SynthesisEvent) -> Option<Result<Synthesis, Error>> {
+        match event {
+            SynthesisEvent::Audio(chunk) => {
+                if self.audio.len() + chunk.len() > MAX_COLLECTED_AUDIO {
+                    self.overflow = true;
+                } else {
+                    self.audio.extend_from_slice(&chunk);
+                }
+            }
+            SynthesisEvent::Completed {
+                request_id,
+                audio_duration,
+                ..
+            } => {
+                if self.overflow {
+                    return Some(Err(crate::error::Misuse::InvalidValue {
+                        name: "synthesis",
+                        reason: format!(
+                            "its audio is over {MAX_COLLECTED_AUDIO} bytes: take the events and write the audio as it comes"
+                        ),
+                    }
+                    .into()));
+                }
+                let mut audio = std::mem::take(&mut self.audio);
+                if let Some(header) = super::request::riff_header(self.format, audio.len() as u64) {
+                    audio.splice(0..0, header);
+                }
+                return Some(Ok(Synthesis {
+                    request_id,
+                    audio,
+                    events: std::mem::take(&mut self.events),
+                    audio_duration,
+                }));
+            }
+            SynthesisEvent::Failed(e) => return Some(Err(e)),
+            e @ (SynthesisEvent::Boundary(_)
+            | SynthesisEvent::Bookmark { .. }
+            | SynthesisEvent::Viseme { .. }) => self.events.push(e),
+            _ => {}
+        }
+        None
+    }
+}
+
+/// Whether `event` ends a synthesis.
+pub fn is_last(event: &SynthesisEvent) -> bool {
+    matches!(
+        event,
+        SynthesisEvent::Completed { .. } | SynthesisEvent::Failed(_)
+    )
+}
+
 impl Session for SynthesisSession {
     type Event = SynthesisEvent;
 
