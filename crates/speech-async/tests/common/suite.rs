@@ -696,10 +696,74 @@ pub fn streaming_recognition_across_short_connections(flavor: &impl Flavor) {
     assert!(e.hint().is_some());
 }
 
+/// Synthesis over WebSocket: a three-sentence SSML with a bookmark gives its audio and every event, the first
+/// audio before the last sentence's events; a second synthesis reuses the connection; a refused SSML is typed.
+pub fn synthesis_over_websocket(flavor: &impl Flavor) {
+    use speech_async::speech_proto::tts::stream::{
+        BoundaryKind, MetadataOptions, SpeakRequest, SynthesisEvent, SynthesisSettings,
+    };
+    use speech_async::speech_proto::StreamError;
+    let emu = emulator();
+    let client = client_builder(flavor, &emu).build().unwrap();
+    let ssml = "<speak version='1.0' xmlns='http://www.w3.org/2001/10/synthesis' xml:lang='en-US'>\
+                <voice name='en-US-AvaNeural'>The first sentence is here. The second one, with a comma. \
+                <bookmark mark='third'/>And the third ends it.</voice></speak>";
+    flavor.block_on(async {
+        let mut synthesizer = client.synthesizer(SynthesisSettings::default());
+        let request = SpeakRequest::ssml(ssml)
+            .unwrap()
+            .format(OutputFormat::Raw16Khz16BitMonoPcm)
+            .metadata(MetadataOptions::all());
+        let events: Vec<SynthesisEvent> = synthesizer.speak(request).unwrap().collect().await;
+        let audio: usize = events
+            .iter()
+            .map(|e| match e {
+                SynthesisEvent::Audio(a) => a.len(),
+                _ => 0,
+            })
+            .sum();
+        assert!(audio > 64_000, "{audio} bytes");
+        assert!(matches!(events.last(), Some(SynthesisEvent::Completed { .. })), "{events:?}");
+        let words = events
+            .iter()
+            .filter(|e| matches!(e, SynthesisEvent::Boundary(b) if b.kind == BoundaryKind::Word))
+            .count();
+        assert_eq!(words, 16);
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, SynthesisEvent::Bookmark { name, .. } if name == "third")));
+        assert!(events.iter().any(|e| matches!(e, SynthesisEvent::Viseme { .. })));
+        let first_audio = events.iter().position(|e| matches!(e, SynthesisEvent::Audio(_)));
+        let last_sentence = events.iter().position(
+            |e| matches!(e, SynthesisEvent::Boundary(b) if b.text == "And the third ends it."),
+        );
+        assert!(first_audio < last_sentence, "audio as it is made");
+        let again = synthesizer
+            .speak_collect(SpeakRequest::text("en-US", "en-US-AvaNeural", "Again.").unwrap())
+            .await
+            .unwrap();
+        assert!(again.audio.starts_with(b"RIFF"));
+        let bad = "<speak version='1.0' xml:lang='en-US'><voice name='en-US-AvaNeural'>a & b</voice></speak>";
+        let err = synthesizer
+            .speak_collect(SpeakRequest::ssml(bad).unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Proto(ProtoError::Stream(StreamError::SynthesisRefused { .. }))),
+            "{err:?}"
+        );
+    });
+    assert_eq!(seen(&emu, "/tts/cognitiveservices/websocket/v1").len(), 1);
+}
+
 /// Instantiate every scenario as a `#[test]` for one flavor.
 #[macro_export]
 macro_rules! suite {
     ($flavor:expr) => {
+        #[test]
+        fn synthesis_over_websocket() {
+            common::suite::synthesis_over_websocket(&$flavor);
+        }
         #[test]
         fn every_call_once() {
             common::suite::every_call_once(&$flavor);
