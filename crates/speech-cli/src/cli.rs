@@ -284,6 +284,29 @@ pub(crate) struct SynthesizeArgs {
     /// Where to write the audio; `-` for stdout.
     #[arg(long, short = 'o', value_name = "OUT")]
     pub(crate) out: PathBuf,
+    /// Write the events to FILE, one JSON object per line: word, punctuation and sentence boundaries,
+    /// bookmarks and visemes with their offset_ms, duration_ms, text and text_offset (WebSocket API).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) events: Option<PathBuf>,
+    /// Write captions of the spoken audio to FILE (.srt or .vtt), timed from the word boundaries (WebSocket
+    /// API).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) subtitles: Option<PathBuf>,
+    /// Which API: `websocket` streams audio with events, `rest` is one HTTP request; `auto` (the default) uses
+    /// the WebSocket when --events or --subtitles asks for events.
+    #[arg(long, value_enum, default_value_t = SynthesisApiArg::Auto)]
+    pub(crate) api: SynthesisApiArg,
+}
+
+/// `--api` of `synthesize`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SynthesisApiArg {
+    /// WebSocket when events are asked for, else REST.
+    Auto,
+    /// The REST endpoint (`/cognitiveservices/v1`).
+    Rest,
+    /// The WebSocket endpoint, with events.
+    Websocket,
 }
 
 #[derive(Debug, Args)]

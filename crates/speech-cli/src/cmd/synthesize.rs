@@ -6,8 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use speech_proto::synthesize::{OutputFormat, Ssml, SynthesisRequest};
+use speech_proto::tts::stream::{
+    riff_header, transcript_of, BoundaryKind, MetadataOptions, SpeakRequest, SynthesisEvent,
+    SynthesisSettings,
+};
 
-use crate::cli::{GlobalArgs, OutputArg, SynthesizeArgs};
+use crate::cli::{GlobalArgs, OutputArg, SynthesisApiArg as ApiArg, SynthesizeArgs};
 use crate::embedded::Needs;
 use crate::exit::{Code, Failure};
 use crate::output::emit_line;
@@ -111,10 +115,209 @@ fn copy(mut from: impl Read, to: &mut impl Write) -> Result<u64, (Code, io::Erro
     Ok(total)
 }
 
+/// One event as a line of the `--events` file.
+fn event_json(event: &SynthesisEvent) -> Option<serde_json::Value> {
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    Some(match event {
+        SynthesisEvent::Boundary(b) => serde_json::json!({
+            "type": match b.kind {
+                BoundaryKind::Word => "word",
+                BoundaryKind::Punctuation => "punctuation",
+                BoundaryKind::Sentence => "sentence",
+            },
+            "offset_ms": ms(b.offset),
+            "duration_ms": ms(b.duration),
+            "text": b.text,
+            "text_offset": b.text_offset,
+        }),
+        SynthesisEvent::Bookmark { offset, name } => serde_json::json!({
+            "type": "bookmark", "offset_ms": ms(*offset), "duration_ms": 0.0, "text": name, "text_offset": null,
+        }),
+        SynthesisEvent::Viseme { offset, id, .. } => serde_json::json!({
+            "type": "viseme", "offset_ms": ms(*offset), "duration_ms": 0.0, "text": "", "text_offset": null,
+            "viseme_id": id,
+        }),
+        _ => return None,
+    })
+}
+
+fn speak_request(args: &SynthesizeArgs, format: OutputFormat) -> Result<SpeakRequest, Failure> {
+    let request = match (&args.ssml, &args.text) {
+        (Some(path), _) => SpeakRequest::ssml(read_ssml(path)?),
+        (None, Some(text)) => {
+            let lang = voice_language(&args.voice).ok_or_else(|| {
+                Failure::usage(format!(
+                    "cannot tell the language of the voice {:?}",
+                    args.voice
+                ))
+                .with_hint("pick a short name from `speech voices`")
+            })?;
+            SpeakRequest::text(lang, args.voice.clone(), text.clone())
+        }
+        (None, None) => return Err(Failure::usage("give the TEXT to speak, or --ssml FILE")),
+    }
+    .map_err(|e| Failure::new(Code::Input, format!("cannot build the request: {e}")))?;
+    let metadata = if args.events.is_some() {
+        MetadataOptions::all()
+    } else {
+        MetadataOptions::default()
+    };
+    Ok(request.format(format).metadata(metadata))
+}
+
+/// Synthesize over WebSocket: audio written as it arrives, events and captions written at the end.
+fn run_websocket(
+    global: &GlobalArgs,
+    args: &SynthesizeArgs,
+    format: OutputFormat,
+) -> Result<ExitCode, Failure> {
+    let request = speak_request(args, format)?;
+    let to_stdout = args.out.as_os_str() == "-";
+    let session = Session::open(global, Needs::Synthesis, |b| b)?;
+    let mut synthesizer = session
+        .client
+        .synthesizer(SynthesisSettings::default())
+        .map_err(|e| Failure::from_client(None, &e))?;
+    let part = part_path(&args.out);
+    let mut sink: Box<dyn Write> = if to_stdout {
+        Box::new(io::stdout().lock())
+    } else {
+        Box::new(io::BufWriter::new(File::create(&part).map_err(|e| {
+            Failure::usage(format!("cannot write {}: {e}", part.display()))
+        })?))
+    };
+    // A RIFF header first: sizes unknown yet (patched in a file at the end; a stream reads to its end).
+    if riff_header(format, 0).is_some() {
+        let header = riff_header(format, u64::from(u32::MAX - 36)).unwrap_or([0; 44]);
+        sink.write_all(&header)
+            .map_err(|e| Failure::usage(format!("cannot write the audio: {e}")))?;
+    }
+    let mut written = 0u64;
+    let mut events = Vec::new();
+    let mut failure = None;
+    for event in synthesizer
+        .speak(request)
+        .map_err(|e| Failure::from_client(None, &e))?
+    {
+        match event {
+            SynthesisEvent::Audio(chunk) => {
+                if let Err(e) = sink.write_all(&chunk).and_then(|()| sink.flush()) {
+                    failure = Some(Failure::usage(format!("cannot write the audio: {e}")));
+                    break;
+                }
+                written += chunk.len() as u64;
+            }
+            SynthesisEvent::Failed(e) => {
+                failure = Some(Failure::from_client(None, &speech_ureq::Error::from(e)));
+            }
+            other => events.push(other),
+        }
+    }
+    drop(sink);
+    if let Some(failure) = failure {
+        let _ = std::fs::remove_file(&part);
+        return Err(failure);
+    }
+    if !to_stdout {
+        if let Some(header) = riff_header(format, written) {
+            use std::io::{Seek, SeekFrom};
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&part)
+                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", part.display())))?;
+            file.seek(SeekFrom::Start(0))
+                .and_then(|_| file.write_all(&header))
+                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", part.display())))?;
+            written += 44;
+        }
+        std::fs::rename(&part, &args.out)
+            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", args.out.display())))?;
+    }
+    if let Some(path) = &args.events {
+        let mut lines = String::new();
+        for line in events.iter().filter_map(event_json) {
+            lines.push_str(&line.to_string());
+            lines.push('\n');
+        }
+        std::fs::write(path, lines)
+            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
+    }
+    if let Some(path) = &args.subtitles {
+        let transcript = transcript_of(&events);
+        let vtt = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("vtt"));
+        let text = if vtt {
+            transcript.to_webvtt()
+        } else {
+            transcript.to_srt()
+        };
+        std::fs::write(path, text)
+            .map_err(|e| Failure::usage(format!("cannot write {}: {e}", path.display())))?;
+    }
+    session.finish(global);
+    match global.output {
+        OutputArg::Json if !to_stdout => emit_line(serde_json::json!({
+            "file": args.out.display().to_string(),
+            "bytes": written,
+            "format": format.as_str(),
+            "events": events.len(),
+        })),
+        _ if !to_stdout => eprintln!(
+            "speech: wrote {written} bytes of {} to {} ({} events, over WebSocket)",
+            format.as_str(),
+            args.out.display(),
+            events.len()
+        ),
+        _ => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn part_path(out: &Path) -> PathBuf {
+    let mut part = PathBuf::from(out);
+    let mut name = out
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".part");
+    part.set_file_name(name);
+    part
+}
+
 /// Run `synthesize`.
 pub(crate) fn run(global: &GlobalArgs, args: &SynthesizeArgs) -> Result<ExitCode, Failure> {
-    let request = build_request(args)?;
     let to_stdout = args.out.as_os_str() == "-";
+    if !to_stdout {
+        if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.is_dir() {
+                return Err(Failure::usage(format!(
+                    "cannot write {}: the directory {} does not exist",
+                    args.out.display(),
+                    dir.display()
+                )));
+            }
+        }
+    }
+    let wants_events = args.events.is_some() || args.subtitles.is_some();
+    let websocket = match args.api {
+        ApiArg::Websocket => true,
+        ApiArg::Auto => wants_events,
+        ApiArg::Rest if wants_events => {
+            return Err(Failure::usage(
+                "--events and --subtitles need the WebSocket API: drop --api rest",
+            ))
+        }
+        ApiArg::Rest => false,
+    };
+    if websocket {
+        let format: OutputFormat = args.format.parse().map_err(|e: speech_proto::Error| {
+            Failure::usage(e.to_string())
+                .with_hint("see the output formats in `speech synthesize --help`")
+        })?;
+        return run_websocket(global, args, format);
+    }
+    let request = build_request(args)?;
     if !to_stdout {
         if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.is_dir() {
@@ -159,13 +362,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &SynthesizeArgs) -> Result<ExitCode
 /// Stream into `OUT.part` next to the target and rename it on success, so that a failed run never leaves a
 /// half-written file under the name asked for.
 fn write_file(out: &Path, stream: impl Read) -> Result<u64, Failure> {
-    let mut part = PathBuf::from(out);
-    let mut name = out
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(".part");
-    part.set_file_name(name);
+    let part = part_path(out);
     let mut file = File::create(&part)
         .map_err(|e| Failure::usage(format!("cannot write {}: {e}", part.display())))?;
     let result = copy(stream, &mut file);

@@ -18,5 +18,6 @@ pub mod session;
 pub use metadata::BoundaryKind;
 pub use request::{riff_header, MetadataOptions, SpeakRequest, SynthesisPath};
 pub use session::{
-    is_last, Boundary, Collector, Synthesis, SynthesisEvent, SynthesisSession, SynthesisSettings,
+    is_last, transcript_of, Boundary, Collector, Synthesis, SynthesisEvent, SynthesisSession,
+    SynthesisSettings,
 };

@@ -759,6 +759,57 @@ pub fn is_last(event: &SynthesisEvent) -> bool {
     )
 }
 
+/// The spoken audio as a [`Transcript`](crate::stt::Transcript), for captions: a phrase per sentence boundary
+/// (its text and times) with the word boundaries inside it as its timed words, so that
+/// [`to_srt`](crate::stt::Transcript::to_srt) and [`to_webvtt`](crate::stt::Transcript::to_webvtt) cut cues at
+/// sentences and between words. Without sentence boundaries, the words make one phrase.
+pub fn transcript_of(events: &[SynthesisEvent]) -> crate::stt::Transcript {
+    use crate::stt::{Phrase, TimedWord, Transcript};
+    let boundaries = || {
+        events.iter().filter_map(|e| match e {
+            SynthesisEvent::Boundary(b) => Some(b),
+            _ => None,
+        })
+    };
+    let words: Vec<&Boundary> = boundaries()
+        .filter(|b| b.kind == BoundaryKind::Word)
+        .collect();
+    let timed = |from: Duration, to: Duration| -> Vec<TimedWord> {
+        words
+            .iter()
+            .filter(|w| w.offset >= from && w.offset < to)
+            .map(|w| TimedWord {
+                text: w.text.clone(),
+                offset: w.offset,
+                duration: w.duration,
+                confidence: None,
+            })
+            .collect()
+    };
+    let status = || crate::stt::short::RecognitionStatus::Success;
+    let mut transcript = Transcript::new(None);
+    let sentences: Vec<&Boundary> = boundaries()
+        .filter(|b| b.kind == BoundaryKind::Sentence)
+        .collect();
+    if sentences.is_empty() {
+        if let (Some(first), Some(last)) = (words.first(), words.last()) {
+            let end = last.offset + last.duration;
+            let text: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+            let mut phrase =
+                Phrase::new(first.offset, end - first.offset, text.join(" "), status());
+            phrase.words = timed(first.offset, end + Duration::from_nanos(1));
+            transcript.push(phrase);
+        }
+        return transcript;
+    }
+    for s in sentences {
+        let mut phrase = Phrase::new(s.offset, s.duration, s.text.clone(), status());
+        phrase.words = timed(s.offset, s.offset + s.duration + Duration::from_nanos(1));
+        transcript.push(phrase);
+    }
+    transcript
+}
+
 impl Session for SynthesisSession {
     type Event = SynthesisEvent;
 
