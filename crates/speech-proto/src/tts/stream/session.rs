@@ -554,13 +554,11 @@ impl SynthesisSession {
         }
         let path = message.path().unwrap_or_default().to_ascii_lowercase();
         match path.as_str() {
-            "turn.start" => {
-                if !current.started {
-                    current.started = true;
-                    self.events.push_back(SynthesisEvent::Started {
-                        request_id: current.id.clone(),
-                    });
-                }
+            "turn.start" if !current.started => {
+                current.started = true;
+                self.events.push_back(SynthesisEvent::Started {
+                    request_id: current.id.clone(),
+                });
             }
             "response" => {
                 let stream = serde_json::from_slice::<Value>(&message.body)
@@ -583,9 +581,7 @@ impl SynthesisSession {
                         }
                     }
                 }
-                Err(_) => {
-                    return self.protocol_broken(now, FrameError::MissingHeader("Metadata"), jitter)
-                }
+                Err(_) => self.protocol_broken(now, FrameError::MissingHeader("Metadata"), jitter),
             },
             "turn.end" => {
                 open.owed_since = None;
