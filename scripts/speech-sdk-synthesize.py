@@ -9,10 +9,17 @@ reason, audio length in bytes, audio duration (ms), cancellation details if any,
 [kind, audio_offset_ticks, ...]: word (text, text_offset, word_length, boundary_type, duration_ms), bookmark
 (text), viseme (viseme_id).
 
+The SDK raises these events on its own threads and may raise them after the synthesis' result is ready, so
+each event is filed under its `result_id`, and the script waits until no event has come for a second before it
+prints.
+
     python speech-sdk-synthesize.py HOST KEY VOICE TEXT [TEXT ...]
 """
 import json
 import sys
+import threading
+import time
+from collections import defaultdict
 
 import azure.cognitiveservices.speech as speechsdk
 
@@ -24,25 +31,42 @@ def main() -> None:
     config.speech_synthesis_voice_name = voice
     config.set_property(speechsdk.PropertyId.SpeechServiceResponse_RequestSentenceBoundary, "true")
     synthesizer = speechsdk.SpeechSynthesizer(speech_config=config, audio_config=None)
-    events = []
+    events = defaultdict(list)
+    lock = threading.Lock()
+    last_event = [time.monotonic()]
+
+    def record(result_id, event):
+        with lock:
+            events[result_id].append(event)
+            last_event[0] = time.monotonic()
+
     synthesizer.synthesis_word_boundary.connect(
-        lambda e: events.append(["word", e.audio_offset, e.text, e.text_offset, e.word_length,
-                                 str(e.boundary_type), e.duration.total_seconds() * 1000]))
-    synthesizer.bookmark_reached.connect(lambda e: events.append(["bookmark", e.audio_offset, e.text]))
-    synthesizer.viseme_received.connect(lambda e: events.append(["viseme", e.audio_offset, e.viseme_id]))
-    out = []
+        lambda e: record(e.result_id, ["word", e.audio_offset, e.text, e.text_offset, e.word_length,
+                                       str(e.boundary_type), e.duration.total_seconds() * 1000]))
+    synthesizer.bookmark_reached.connect(lambda e: record(e.result_id, ["bookmark", e.audio_offset, e.text]))
+    synthesizer.viseme_received.connect(lambda e: record(e.result_id, ["viseme", e.audio_offset, e.viseme_id]))
+    results = []
     for text in texts:
-        events.clear()
         if text.startswith("<speak"):
             result = synthesizer.speak_ssml_async(text).get()
         else:
             result = synthesizer.speak_text_async(text).get()
-        entry = {
-            "reason": str(result.reason),
-            "audio_bytes": len(result.audio_data),
-            "audio_duration_ms": result.audio_duration.total_seconds() * 1000,
-            "events": list(events),
-        }
+        results.append(result)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with lock:
+            if time.monotonic() - last_event[0] > 1.0:
+                break
+        time.sleep(0.1)
+    out = []
+    for result in results:
+        with lock:
+            entry = {
+                "reason": str(result.reason),
+                "audio_bytes": len(result.audio_data),
+                "audio_duration_ms": result.audio_duration.total_seconds() * 1000,
+                "events": list(events[result.result_id]),
+            }
         if result.reason == speechsdk.ResultReason.Canceled:
             details = result.cancellation_details
             entry["canceled"] = [str(details.reason), details.error_details]

@@ -3,7 +3,8 @@
 //! subscription=KEY)` and word-boundary, bookmark and viseme handlers attached, synthesizes twice on one
 //! synthesizer over the WebSocket protocol, with the real offline engine (flite for English): both complete with
 //! their audio; word boundaries arrive for every word, in order, with increasing offsets inside the audio; the
-//! bookmark fires where its word starts; visemes arrive.
+//! bookmark fires where its word starts; visemes arrive. The SDK raises its events on its own threads, at times
+//! after the result is ready, so the script files them by `result_id` and waits for them to settle.
 
 mod common;
 
