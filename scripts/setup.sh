@@ -7,8 +7,12 @@
 #     see install_ctranslate2);
 #   - the recordings of real speech the accuracy tests use (pocketsphinx-testdata);
 #   - Microsoft's fast-transcription client for Python (azure-ai-transcription, pinned) and Speech SDK for Python
-#     (azure-cognitiveservices-speech, pinned), each in a virtualenv under the cache directory, for the emulator's
+#     (azure-cognitiveservices-speech, pinned), each in a virtualenv under the cache directory, and the Speech SDK
+#     for JavaScript (microsoft-cognitiveservices-speech-sdk, pinned with its dependencies by
+#     scripts/js/package-lock.json; Node.js and npm from Debian when there is no `npm`), for the emulator's
 #     compatibility tests;
+#   - faster-whisper and PocketSphinx (pinned, in a virtualenv), the independent word aligners the synthesis
+#     timing test measures the emulator's word boundaries against;
 #   - the pinned Whisper models (CTranslate2 format) that `--features whisper` loads: `base` (multilingual, the
 #     default) and `tiny.en` (English only, faster; SPEECH_EMULATOR_MODEL=tiny.en).
 #
@@ -35,6 +39,9 @@ set -euo pipefail
 # asks for ffmpeg by name when a file needs it (WMA, AMR, ...).
 MAIN_JOB_PACKAGES=(cmake g++ make pkg-config patchelf python3-pip)
 PACKAGES=("${MAIN_JOB_PACKAGES[@]}" ffmpeg espeak-ng flite sox time python3-venv pocketsphinx-testdata)
+# Node.js for the Speech SDK for JavaScript: Debian's, unless a Node.js with npm is there already (e.g. NodeSource's,
+# whose nodejs package holds npm).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 MAIN_JOB=0
 case "${1:-}" in
@@ -311,21 +318,43 @@ install_ctranslate2() {
 # the fast-transcription client, and the Speech SDK (WebSocket streaming: recognize_once and continuous).
 VENV_ROOT="${SPEECH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/speech-rs}"
 
-# install_client VENV PACKAGE VERSION MODULE: PACKAGE==VERSION in $VENV_ROOT/VENV, unless MODULE imports there at
-# that version already.
+# install_client VENV MODULE PACKAGE==VERSION...: the packages in $VENV_ROOT/VENV, unless MODULE imports there and
+# every package is there at its version already.
 install_client() {
-    local venv="$VENV_ROOT/$1" package=$2 version=$3 module=$4
-    local python="$venv/bin/python"
+    local venv="$VENV_ROOT/$1" module=$2
+    shift 2
+    local python="$venv/bin/python" wanted="$*"
     if [ -x "$python" ] && "$python" -c "import importlib.metadata as m, $module
-assert m.version('$package') == '$version'" 2>/dev/null; then
-        step "$package $version: present in $venv"
+for r in '$wanted'.split():
+    p, v = r.split('==')
+    assert m.version(p) == v" 2>/dev/null; then
+        step "$wanted: present in $venv"
         return
     fi
     rm -rf "$venv"
     "$PYTHON" -m venv "$venv" || die "cannot make a virtualenv (install python3-venv)"
-    step "$package $version: installing from PyPI into $venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "$package==$version" ||
+    step "$wanted: installing from PyPI into $venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$@" ||
         die "pip install failed (is PyPI reachable?)"
+}
+
+# install_npm_client DIR: scripts/js/package.json's packages, exactly as scripts/js/package-lock.json pins them,
+# into $VENV_ROOT/DIR/node_modules (npm ci), unless that lock is installed there already.
+install_npm_client() {
+    local dir="$VENV_ROOT/$1" from="$REPO_ROOT/scripts/js"
+    if cmp -s "$from/package-lock.json" "$dir/package-lock.json" && [ -d "$dir/node_modules" ]; then
+        step "microsoft-cognitiveservices-speech-sdk (scripts/js/package-lock.json): present in $dir"
+        return
+    fi
+    command -v npm >/dev/null 2>&1 || die "no npm (install Node.js with npm)"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$from/package.json" "$from/package-lock.json" "$dir/"
+    step "microsoft-cognitiveservices-speech-sdk: installing from npm into $dir"
+    (cd "$dir" && npm ci --silent --no-audit --no-fund) || {
+        rm -f "$dir/package-lock.json"
+        die "npm ci failed (is the npm registry reachable?)"
+    }
 }
 
 # The empty static archives ct2rs links (crates/speech-emulator/ctranslate2-shim), copied to the directory that
@@ -357,8 +386,10 @@ install_packages
 install_ctranslate2
 install_stand_ins
 install_pico
-install_client venv-azure-transcription azure-ai-transcription 1.0.0 azure.ai.transcription
-install_client venv-speech-sdk azure-cognitiveservices-speech 1.53.0 azure.cognitiveservices.speech
+install_client venv-azure-transcription azure.ai.transcription azure-ai-transcription==1.0.0
+install_client venv-speech-sdk azure.cognitiveservices.speech azure-cognitiveservices-speech==1.53.0
+install_client venv-aligners "faster_whisper, pocketsphinx" faster-whisper==1.2.1 pocketsphinx==5.0.4
+install_npm_client npm-speech-sdk
 if [ -n "${SPEECH_EMULATOR_MODEL_DIR:-}" ]; then
     install_model "${SPEECH_EMULATOR_MODEL:-base}" "$SPEECH_EMULATOR_MODEL_DIR"
 else

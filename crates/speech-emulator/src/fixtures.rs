@@ -19,6 +19,43 @@ pub fn repo_path(relative: &str) -> PathBuf {
     crate_dir.join("../..").join(relative)
 }
 
+/// A tool `scripts/setup.sh` installs for the tests under the cache directory (`$SPEECH_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/speech-rs`, else `~/.cache/speech-rs`): a virtualenv of one of Microsoft's Python clients
+/// (`venv-speech-sdk`, …), the aligners' (`venv-aligners`), or the Speech SDK for JavaScript
+/// (`npm-speech-sdk`). The path, whether or not it exists.
+pub fn tool_dir(name: &str) -> PathBuf {
+    std::env::var_os("SPEECH_CACHE_DIR")
+        .map_or_else(
+            || {
+                let base = std::env::var_os("XDG_CACHE_HOME").map_or_else(
+                    || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
+                    PathBuf::from,
+                );
+                base.join("speech-rs")
+            },
+            PathBuf::from,
+        )
+        .join(name)
+}
+
+/// The Python of the virtualenv [`tool_dir`]`(venv)`, or what to run when it is missing (`package` names what
+/// `scripts/setup.sh` installs there).
+///
+/// # Errors
+///
+/// A message naming the missing interpreter and the setup script.
+pub fn venv_python(venv: &str, package: &str) -> Result<PathBuf, String> {
+    let python = tool_dir(venv).join("bin/python");
+    if python.exists() {
+        Ok(python)
+    } else {
+        Err(format!(
+            "{} is missing: run scripts/setup.sh (it installs {package})",
+            python.display()
+        ))
+    }
+}
+
 /// A script spoken by the system synthesizer, at 16 kHz mono.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Spoken {

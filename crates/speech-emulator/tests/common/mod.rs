@@ -419,26 +419,22 @@ pub async fn eventually(mut cond: impl FnMut() -> bool) {
     panic!("condition not reached within 10 s");
 }
 
-/// The Python of a virtualenv `scripts/setup.sh` made under the cache directory (`$SPEECH_CACHE_DIR`, else
-/// `$XDG_CACHE_HOME/speech-rs`, else `~/.cache/speech-rs`); `package` names what it installs there, for the message
-/// when it is missing.
+/// The Python of a virtualenv `scripts/setup.sh` made (see [`speech_emulator::fixtures::venv_python`]).
 pub fn venv_python(venv: &str, package: &str) -> std::path::PathBuf {
-    use std::path::PathBuf;
-    let cache = std::env::var_os("SPEECH_CACHE_DIR").map_or_else(
-        || {
-            let base = std::env::var_os("XDG_CACHE_HOME").map_or_else(
-                || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache"),
-                PathBuf::from,
-            );
-            base.join("speech-rs")
-        },
-        PathBuf::from,
-    );
-    let python = cache.join(venv).join("bin/python");
+    speech_emulator::fixtures::venv_python(venv, package)
+        .unwrap_or_else(|missing| panic!("{missing}"))
+}
+
+/// The `node_modules` of the Speech SDK for JavaScript that `scripts/setup.sh` installs (`npm ci` from
+/// `scripts/js/package-lock.json`).
+pub fn speech_sdk_js_modules() -> std::path::PathBuf {
+    let modules = speech_emulator::fixtures::tool_dir("npm-speech-sdk").join("node_modules");
     assert!(
-        python.exists(),
-        "{} is missing: run scripts/setup.sh (it installs {package})",
-        python.display()
+        modules
+            .join("microsoft-cognitiveservices-speech-sdk")
+            .exists(),
+        "{} is missing: run scripts/setup.sh (it installs microsoft-cognitiveservices-speech-sdk)",
+        modules.display()
     );
-    python
+    modules
 }
