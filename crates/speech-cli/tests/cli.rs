@@ -856,6 +856,109 @@ fn synthesize_to_a_file_and_to_stdout() {
     assert!(!out.stdout.starts_with(b"RIFF"), "raw PCM has no header");
 }
 
+/// Cues of an SRT or WebVTT file: (start, end, text).
+fn cues(subtitles: &str) -> Vec<(std::time::Duration, std::time::Duration, String)> {
+    let time = |t: &str| {
+        let t = t.trim().replace(',', ".");
+        let (hms, ms) = t.split_once('.').unwrap();
+        let mut secs = 0u64;
+        for part in hms.split(':') {
+            secs = secs * 60 + part.parse::<u64>().unwrap();
+        }
+        std::time::Duration::from_millis(secs * 1000 + ms.parse::<u64>().unwrap())
+    };
+    subtitles
+        .replace("\r\n", "\n")
+        .split("\n\n")
+        .filter_map(|block| {
+            let mut lines = block.lines().skip_while(|l| !l.contains(" --> "));
+            let (from, to) = lines.next()?.split_once(" --> ")?;
+            let text: Vec<&str> = lines.collect();
+            Some((time(from), time(to), text.join(" ")))
+        })
+        .collect()
+}
+
+#[test]
+fn synthesize_writes_subtitles_whose_cues_start_at_their_first_words() {
+    let emu = emulator();
+    let dir = tempfile::tempdir().unwrap();
+    let text = "The first sentence is here, with a comma. Then a much longer second sentence follows it, so that \
+                the subtitles have to split it into two cues of a readable length. Short end!";
+    for ext in ["srt", "vtt"] {
+        let out = dir.path().join("out.wav");
+        let subtitles = dir.path().join(format!("out.{ext}"));
+        let events = dir.path().join("events.jsonl");
+        let r = run(&mut speech_at(
+            &emu,
+            &[
+                "synthesize",
+                text,
+                "-o",
+                out.to_str().unwrap(),
+                "--subtitles",
+                subtitles.to_str().unwrap(),
+                "--events",
+                events.to_str().unwrap(),
+            ],
+        ));
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(r.stderr.contains("over WebSocket"), "{r:?}");
+        let audio = hound::WavReader::open(&out).unwrap();
+        let audio_len = std::time::Duration::from_secs_f64(
+            f64::from(audio.duration()) / f64::from(audio.spec().sample_rate),
+        );
+        let subtitles = std::fs::read_to_string(&subtitles).unwrap();
+        if ext == "vtt" {
+            assert!(subtitles.starts_with("WEBVTT"), "{subtitles}");
+        }
+        let cues = cues(&subtitles);
+        assert!(cues.len() >= 4, "the long sentence is split: {subtitles}");
+        // The cues read as the text does, punctuation and all.
+        let joined: Vec<&str> = cues.iter().map(|(_, _, t)| t.as_str()).collect();
+        assert_eq!(
+            joined.join(" "),
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+        // Each cue starts within 100 ms of its first word's boundary, and ends inside the audio.
+        let words: Vec<(std::time::Duration, String)> = std::fs::read_to_string(&events)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|e| e["type"] == "word")
+            .map(|e| {
+                let ms = e["offset_ms"].as_f64().unwrap();
+                (
+                    std::time::Duration::from_secs_f64(ms / 1000.0),
+                    e["text"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let mut next = 0;
+        for (start, end, cue) in &cues {
+            let first: String = cue
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect();
+            let at = next + words[next..].iter().position(|(_, w)| *w == first).unwrap();
+            let boundary = words[at].0;
+            let gap = start.abs_diff(boundary);
+            assert!(
+                gap <= std::time::Duration::from_millis(100),
+                "{cue}: {start:?} vs {boundary:?}"
+            );
+            assert!(
+                start < end && *end <= audio_len + std::time::Duration::from_millis(1),
+                "{cue}"
+            );
+            next = at + 1;
+        }
+    }
+}
+
 #[test]
 fn synthesize_from_an_ssml_file_and_bad_ssml_exits_4() {
     let emu = emulator();

@@ -22,7 +22,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::*;
 use speech_emulator::engines::system_tts::SystemTts;

@@ -758,7 +758,9 @@ pub fn is_last(event: &SynthesisEvent) -> bool {
 /// The spoken audio as a [`Transcript`](crate::stt::Transcript), for captions: a phrase per sentence boundary
 /// (its text and times) with the word boundaries inside it as its timed words, so that
 /// [`to_srt`](crate::stt::Transcript::to_srt) and [`to_webvtt`](crate::stt::Transcript::to_webvtt) cut cues at
-/// sentences and between words. Without sentence boundaries, the words make one phrase.
+/// sentences and between words. A word keeps the punctuation that follows it in its sentence (and what opens
+/// the sentence before it), so that cues read as the text does. Without sentence boundaries, the words make one
+/// phrase.
 pub fn transcript_of(events: &[SynthesisEvent]) -> crate::stt::Transcript {
     use crate::stt::{Phrase, TimedWord, Transcript};
     let boundaries = || {
@@ -801,9 +803,49 @@ pub fn transcript_of(events: &[SynthesisEvent]) -> crate::stt::Transcript {
     for s in sentences {
         let mut phrase = Phrase::new(s.offset, s.duration, s.text.clone(), status());
         phrase.words = timed(s.offset, s.offset + s.duration + Duration::from_nanos(1));
+        punctuate(&s.text, &mut phrase.words);
         transcript.push(phrase);
     }
     transcript
+}
+
+/// Give each of a sentence's `words` its punctuation from `sentence`: the marks right before it (`¿`, an
+/// opening quote), right after it (`,`, `?`), and the marks standing alone after it (` -- `). Words are found
+/// in order; a word the sentence does not hold (as written) keeps its own text.
+fn punctuate(sentence: &str, words: &mut [crate::stt::TimedWord]) {
+    let is_mark = |c: char| !c.is_whitespace() && !c.is_alphanumeric();
+    let mut from = 0;
+    for w in words.iter_mut() {
+        if w.text.is_empty() {
+            continue;
+        }
+        let Some(at) = sentence
+            .get(from..)
+            .and_then(|rest| rest.find(w.text.as_str()))
+            .map(|at| from + at)
+        else {
+            continue;
+        };
+        let before = &sentence[from..at];
+        let start = at - before.len() + before.trim_end_matches(is_mark).len();
+        let mut end = at + w.text.len();
+        end += sentence[end..].len() - sentence[end..].trim_start_matches(is_mark).len();
+        // Marks standing alone (` -- `) until the next word.
+        loop {
+            let rest = &sentence[end..];
+            let token_start = rest.len() - rest.trim_start().len();
+            let token = rest[token_start..]
+                .split(char::is_whitespace)
+                .next()
+                .unwrap_or_default();
+            if token.is_empty() || !token.chars().all(is_mark) {
+                break;
+            }
+            end += token_start + token.len();
+        }
+        w.text = sentence[start..end].to_owned();
+        from = end;
+    }
 }
 
 impl Session for SynthesisSession {
@@ -838,5 +880,101 @@ impl Session for SynthesisSession {
     }
     fn is_ended(&self) -> bool {
         SynthesisSession::is_ended(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn boundary(
+        kind: BoundaryKind,
+        text: &str,
+        offset_ms: u64,
+        duration_ms: u64,
+    ) -> SynthesisEvent {
+        SynthesisEvent::Boundary(Boundary {
+            kind,
+            offset: Duration::from_millis(offset_ms),
+            duration: Duration::from_millis(duration_ms),
+            text: text.to_owned(),
+            text_offset: None,
+        })
+    }
+
+    fn words_of(events: &[SynthesisEvent]) -> Vec<Vec<String>> {
+        transcript_of(events)
+            .phrases
+            .iter()
+            .map(|p| p.words.iter().map(|w| w.text.clone()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn caption_words_keep_their_punctuation() {
+        use BoundaryKind::{Punctuation, Sentence, Word};
+        let events = [
+            boundary(Sentence, "¿Qué tal, amigo?", 0, 1000),
+            boundary(Word, "Qué", 0, 200),
+            boundary(Word, "tal", 300, 200),
+            boundary(Punctuation, ",", 500, 0),
+            boundary(Word, "amigo", 600, 300),
+            boundary(Sentence, "Say \"hi\" -- twice!", 1500, 900),
+            boundary(Word, "Say", 1500, 200),
+            boundary(Word, "hi", 1800, 200),
+            boundary(Word, "twice", 2100, 300),
+        ];
+        assert_eq!(
+            words_of(&events),
+            [
+                vec!["¿Qué", "tal,", "amigo?"],
+                vec!["Say", "\"hi\" --", "twice!"]
+            ]
+        );
+        let timed = transcript_of(&events);
+        assert_eq!(
+            timed.phrases[1].words[1].offset,
+            Duration::from_millis(1800)
+        );
+    }
+
+    #[test]
+    fn words_the_sentence_does_not_hold_keep_their_text() {
+        use BoundaryKind::{Sentence, Word};
+        let events = [
+            boundary(Sentence, "Fish and chips. 你好世界。", 0, 2000),
+            boundary(Word, "Fish", 0, 200),
+            boundary(Word, "&", 300, 100),
+            boundary(Word, "chips", 500, 300),
+            boundary(Word, "", 900, 10),
+            boundary(Word, "你好", 1000, 300),
+            boundary(Word, "世界", 1400, 300),
+        ];
+        assert_eq!(
+            words_of(&events),
+            [vec!["Fish", "&", "chips.", "", "你好", "世界。"]]
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn punctuating_never_panics_and_keeps_every_word(
+            sentence in "[ a-c,.¿?\"你好-]{0,40}",
+            words in proptest::collection::vec("[a-c你好,]{0,3}", 0..8),
+        ) {
+            let mut timed: Vec<crate::stt::TimedWord> = words
+                .iter()
+                .map(|text| crate::stt::TimedWord {
+                    text: text.clone(),
+                    offset: Duration::ZERO,
+                    duration: Duration::ZERO,
+                    confidence: None,
+                })
+                .collect();
+            punctuate(&sentence, &mut timed);
+            for (word, timed) in words.iter().zip(&timed) {
+                proptest::prop_assert!(timed.text.contains(word.as_str()));
+            }
+        }
     }
 }
