@@ -82,14 +82,7 @@ fn build_request(args: &SynthesizeArgs) -> Result<SynthesisRequest, Failure> {
             USER_AGENT,
         )),
         (None, Some(text)) => {
-            let lang = voice_language(&args.voice).ok_or_else(|| {
-                Failure::usage(format!(
-                    "cannot tell the language of the voice {:?}: expected a short name such as en-US-JennyNeural",
-                    args.voice
-                ))
-                .with_hint("pick a short name from `speech voices`")
-            })?;
-            let ssml = Ssml::simple(lang, args.voice.clone(), text.clone());
+            let ssml = Ssml::simple(language_of(&args.voice)?, args.voice.clone(), text.clone());
             SynthesisRequest::new(&ssml, format, USER_AGENT)
                 .map_err(|e| Failure::new(Code::Input, format!("cannot build the SSML: {e}")))
         }
@@ -141,18 +134,21 @@ fn event_json(event: &SynthesisEvent) -> Option<serde_json::Value> {
     })
 }
 
+/// The language of a voice's short name (`en-US` of `en-US-JennyNeural`), for SSML made from plain text.
+fn language_of(voice: &str) -> Result<&str, Failure> {
+    voice_language(voice).ok_or_else(|| {
+        Failure::usage(format!(
+            "cannot tell the language of the voice {voice:?}: expected a short name such as en-US-JennyNeural"
+        ))
+        .with_hint("pick a short name from `speech voices`")
+    })
+}
+
 fn speak_request(args: &SynthesizeArgs, format: OutputFormat) -> Result<SpeakRequest, Failure> {
     let request = match (&args.ssml, &args.text) {
         (Some(path), _) => SpeakRequest::ssml(read_ssml(path)?),
         (None, Some(text)) => {
-            let lang = voice_language(&args.voice).ok_or_else(|| {
-                Failure::usage(format!(
-                    "cannot tell the language of the voice {:?}",
-                    args.voice
-                ))
-                .with_hint("pick a short name from `speech voices`")
-            })?;
-            SpeakRequest::text(lang, args.voice.clone(), text.clone())
+            SpeakRequest::text(language_of(&args.voice)?, args.voice.clone(), text.clone())
         }
         (None, None) => return Err(Failure::usage("give the TEXT to speak, or --ssml FILE")),
     }
