@@ -10,7 +10,8 @@
 //!   100-400 ms early on this audio (where PocketSphinx agrees with the boundaries), so it is held to 500 ms.
 //!   The distributions are printed (`--nocapture`).
 //! - **Time to first audio.** Twelve English sentences over WebSocket (first audio chunk, whole synthesis; with
-//!   word boundaries, which the emulator makes word by word, and with no events) and over REST (whole body),
+//!   word and sentence boundaries, which the emulator sends a sentence at a time, as a sentence boundary gives
+//!   the sentence's length; with word boundaries only, sent word by word; and with no events) and over REST (whole body),
 //!   printed side by side. Only the order is asserted (the first chunk comes before the synthesis ends): this
 //!   machine is shared, so times are reported, not asserted.
 //!
@@ -173,6 +174,14 @@ fn word_boundaries_match_an_independent_aligner_and_audio_comes_first() {
         (
             "with word and sentence boundaries",
             MetadataOptions::default(),
+        ),
+        (
+            "with word boundaries (as Microsoft's SDKs ask by default)",
+            {
+                let mut words_only = MetadataOptions::default();
+                words_only.sentence_boundary = false;
+                words_only
+            },
         ),
         ("with no events", MetadataOptions::none()),
     ] {

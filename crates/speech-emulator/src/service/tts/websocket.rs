@@ -599,6 +599,10 @@ impl Job {
                         }
                         sentence.samples.extend_from_slice(&samples);
                         sentence.samples.extend(self.silence(WORD_GAP_MS));
+                        if !self.flags.sentence {
+                            // No sentence boundary waits for the sentence's length: the word goes now.
+                            self.send_spoken(&mut sentence)?;
+                        }
                     }
                     Kind::Punctuation => {
                         if self.flags.punctuation {
@@ -674,25 +678,29 @@ impl Job {
         events.push((offset + len, viseme(0)));
     }
 
-    /// Send a rendered sentence: its boundary, its events in time order, and its audio; then the pause after it.
-    fn emit_sentence(&mut self, text: &str, sentence: &mut Rendered) -> Result<(), Stop> {
-        // Trailing silence after the last piece is the pause after the sentence, not part of it.
-        let mut spoken = sentence.samples.len() as u64;
-        while spoken > 0 && sentence.samples[spoken as usize - 1] == 0 {
-            spoken -= 1;
-        }
-        sentence.samples.truncate(spoken as usize);
-        sentence.samples.extend(self.silence(SENTENCE_PAUSE_MS));
+    /// The length of `samples` without their trailing silence.
+    fn spoken_len(samples: &[i16]) -> usize {
+        samples.len() - samples.iter().rev().take_while(|&&s| s == 0).count()
+    }
+
+    /// Send what a sentence has spoken so far (its events and audio), keeping the silence after it, which may
+    /// yet become the pause after the sentence.
+    fn send_spoken(&mut self, sentence: &mut Rendered) -> Result<(), Stop> {
+        let spoken = Self::spoken_len(&sentence.samples);
+        let rest = sentence.samples.split_off(spoken);
+        let done = std::mem::replace(&mut sentence.samples, rest);
+        self.send_rendered(done, &mut sentence.events)
+    }
+
+    /// Send `events` (offsets relative to `samples`) in time order, then `samples`.
+    fn send_rendered(
+        &mut self,
+        samples: Vec<i16>,
+        events: &mut Vec<(u64, Value)>,
+    ) -> Result<(), Stop> {
         let base = self.total;
-        if self.flags.sentence && spoken > 0 {
-            self.metadata(json!({"Type": "SentenceBoundary", "Data": {
-                "Offset": self.ticks(base),
-                "Duration": self.ticks(spoken),
-                "text": {"Text": text, "Length": text.chars().count(), "BoundaryType": "SentenceBoundary"},
-            }}))?;
-        }
-        sentence.events.sort_by_key(|(at, _)| *at);
-        for (at, mut entry) in sentence.events.drain(..) {
+        events.sort_by_key(|(at, _)| *at);
+        for (at, mut entry) in events.drain(..) {
             let data = &mut entry["Data"];
             data["Offset"] = json!(self.ticks(base + at));
             if let Some(duration) = data.get("Duration").and_then(Value::as_u64) {
@@ -700,7 +708,6 @@ impl Job {
             }
             self.metadata(entry)?;
         }
-        let samples = std::mem::take(&mut sentence.samples);
         self.total += samples.len() as u64;
         if self.format.container == Container::Raw {
             let pcm = Pcm {
@@ -713,6 +720,24 @@ impl Job {
             self.whole.extend_from_slice(&samples);
         }
         Ok(())
+    }
+
+    /// Send a rendered sentence: its boundary, its events in time order, and its audio; then the pause after it.
+    fn emit_sentence(&mut self, text: &str, sentence: &mut Rendered) -> Result<(), Stop> {
+        // Trailing silence after the last piece is the pause after the sentence, not part of it.
+        let spoken = Self::spoken_len(&sentence.samples) as u64;
+        sentence.samples.truncate(spoken as usize);
+        sentence.samples.extend(self.silence(SENTENCE_PAUSE_MS));
+        let base = self.total;
+        if self.flags.sentence && spoken > 0 {
+            self.metadata(json!({"Type": "SentenceBoundary", "Data": {
+                "Offset": self.ticks(base),
+                "Duration": self.ticks(spoken),
+                "text": {"Text": text, "Length": text.chars().count(), "BoundaryType": "SentenceBoundary"},
+            }}))?;
+        }
+        let samples = std::mem::take(&mut sentence.samples);
+        self.send_rendered(samples, &mut sentence.events)
     }
 }
 
