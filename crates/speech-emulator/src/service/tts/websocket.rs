@@ -15,15 +15,17 @@
 //! names the byte position), an unknown voice, an unknown or unsupported output format.
 //!
 //! **Answers** (1.5–1.8), per synthesis: `turn.start`, `response` (with the stream id every `audio` frame
-//! carries), then sentence by sentence the `audio.metadata` asked for (`SentenceBoundary`, `WordBoundary` with
-//! `BoundaryType` word or punctuation, `Bookmark`, `Viseme`) and the sentence's audio, then `SessionEnd` and
+//! carries), then piece by piece the `audio.metadata` asked for (`SentenceBoundary`, `WordBoundary` with
+//! `BoundaryType` word or punctuation, `Bookmark`, `Viseme`) and the piece's audio, then `SessionEnd` and
 //! `turn.end`. Offsets are 100-ns ticks from the start of the synthesis' audio.
 //!
 //! **Timing tells the truth**: the audio is made piece by piece — each word on its own when word, punctuation or
 //! viseme events are asked for, else each sentence (split at bookmarks) — with its leading and trailing silence
 //! cut and known pauses between pieces, so every boundary's offset and duration is where that piece is in the
 //! audio sent. Visemes come from the engine's phonemes (espeak-ng's IPA; the letters when it is missing), spread
-//! over their word. `raw-*` audio is sent sentence by sentence as it is made; other formats are encoded whole at
+//! over their word. `raw-*` audio is sent as it is made: sentence by sentence when sentence boundaries are asked
+//! for (a `SentenceBoundary` comes before its sentence and gives its length), else word by word when words are
+//! made one by one (the SDKs' default: first audio after the first word); other formats are encoded whole at
 //! the end.
 //!
 //! **Faults**: `Faults::drop_next_streams` drops a connection (no close frame) after its first audio frame.
