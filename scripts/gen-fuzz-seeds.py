@@ -293,8 +293,41 @@ def stream_seeds():
     svc(7, "not json")
 
 
+def translation_seeds():
+    # speech_proto::__fuzz::translation_json: byte 0 % 6 picks the path (translation.hypothesis, translation.phrase,
+    # translation.response, audio.start, audio.end, translation.synthesis.end); bit 7 adds an X-StreamId header.
+    def t(i, body):
+        put("translation_json", bytes([i]) + body.encode())
+    t(0, '{"Duration":11900000,"Offset":2731600000,"Text":"what was","Translation":{"TranslationStatus":"Success",'
+         '"Translations":[{"Language":"de","Text":"Was war"},{"Language":"zh-Hans","Text":"\u5982\u4f55"}]}}')
+    t(0, '{"Text":"a","Translation":{}}')
+    t(1, '{"Duration":11800000,"Offset":383100000,"RecognitionStatus":"Success","Text":"Mining tasks.",'
+         '"Translation":{"TranslationStatus":"Success","Translations":[{"Language":"hi","Text":"x"}]}}')
+    t(1, '{"Duration":22200000,"Offset":200000,"RecognitionStatus":"Success","Text":"Welcome.",'
+         '"Translation":{"FailureReason":"Translation call failed: 400 (Bad Request).","TranslationStatus":"Error"}}')
+    t(1, '{"RecognitionStatus":"Success","Text":"Hi.","TranslationStatus":"Success",'
+         '"Translations":[{"Language":"fr","DisplayText":"Salut."}]}')
+    t(1, '{"RecognitionStatus":"NoMatch","Offset":0}')
+    t(2, '{"Extensions":["TranslationSourceRef","SpeechPhrase"],"TranslationSourceRef":{"Id":"1","ReferenceType":'
+         '"SpeechPhrase"},"SpeechPhrase":{"Id":"7841","RecognitionStatus":"Success","DisplayText":"Umbrella.",'
+         '"Offset":17200000,"Duration":3200000,"PrimaryLanguage":{"Language":"en-US","Confidence":"Low"},"Channel":0},'
+         '"TranslationStatus":"Success","Translations":[{"Id":"a","DisplayText":"Paraguas.","Language":"es"},'
+         '{"Id":"b","DisplayText":"Parapluie.","Language":"fr"}]}')
+    t(2, '{"SpeechHypothesis":{"Text":"hello","Offset":7300000,"Duration":4000000},"TranslationStatus":"Success",'
+         '"Translations":[{"Language":"de","DisplayText":"hallo"}]}')
+    t(2, '{"SpeechPhrase":{"RecognitionStatus":"Success","NBest":[{"Display":"Hi there."}]},"Translations":null}')
+    t(2, '{"SpeechPhrase":[]}')
+    t(2, '{"Extensions":[]}')
+    t(0x83, '{"TranslationLanguage":"de"}')
+    t(0x84, '{"Status":"Success"}')
+    t(0x84, '{"Status":"Error","FailureReason":"Synthesis service is temporarily not available."}')
+    t(5, '{"SynthesisStatus":"Success"}')
+    t(5, '{}')
+    t(5, '{"SynthesisStatus":1}')
+
+
 if __name__ == "__main__":
     wav_seeds(); rec_seeds(); voices_seeds(); error_seeds(); token_seeds()
-    response_head_seeds(); chunked_decoder_seeds(); stream_seeds(); proxy_answer_seeds()
+    response_head_seeds(); chunked_decoder_seeds(); stream_seeds(); proxy_answer_seeds(); translation_seeds()
     for t in sorted(os.listdir(ROOT)):
         print(t, len(os.listdir(os.path.join(ROOT, t))))

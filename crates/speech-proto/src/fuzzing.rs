@@ -362,6 +362,48 @@ pub fn stream_service_json(data: &[u8], now: std::time::Instant) {
     drain_stream_session(&mut s, now);
 }
 
+/// Speech translation's messages: byte 0 picks the path (`translation.hypothesis`, `translation.phrase`,
+/// `translation.response`, `audio.start`, `audio.end`, `translation.synthesis.end`) and whether the frame carries
+/// an `X-StreamId`; the rest is the body. The message is parsed, and what it says is read whole; then it goes to
+/// a streaming session for its current turn, at `now` (the caller's clock).
+pub fn translation_json(data: &[u8], now: std::time::Instant) {
+    use crate::stt::stream::frame::{decode_text, encode_service_text};
+    use crate::stt::stream::service::{parse_service_message, ServiceMessage};
+    const PATHS: [&str; 6] = [
+        "translation.hypothesis",
+        "translation.phrase",
+        "translation.response",
+        "audio.start",
+        "audio.end",
+        "translation.synthesis.end",
+    ];
+    let (ctl, body) = data.split_first().map_or((0, data), |(c, r)| (*c, r));
+    let path = PATHS[usize::from(ctl) % PATHS.len()];
+    let body = String::from_utf8_lossy(body);
+    let (mut s, turn) = open_stream_session(now);
+    let mut text = encode_service_text(path, &turn, &body);
+    if ctl & 0x80 != 0 {
+        text = text.replacen("\r\n", "\r\nX-StreamId:3\r\n", 1);
+    }
+    if let Ok(m) = decode_text(text.as_bytes()) {
+        match parse_service_message(&m) {
+            Ok(ServiceMessage::TranslationHypothesis(r) | ServiceMessage::TranslationPhrase(r)) => {
+                if let Some(t) = &r.translation {
+                    for l in ["de", "en-US", ""] {
+                        let _ = t.text(l);
+                    }
+                }
+                let _ = format!("{r:?}");
+            }
+            other => {
+                let _ = format!("{other:?}");
+            }
+        }
+    }
+    s.handle_text(now, text.as_bytes(), 0.5);
+    drain_stream_session(&mut s, now);
+}
+
 /// A synthesis session with an open connection and a synthesis sent (asking for every event), and that
 /// synthesis' request id.
 fn open_synthesis_session(

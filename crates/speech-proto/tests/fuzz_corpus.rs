@@ -102,6 +102,13 @@ fn synthesis_metadata() {
 }
 
 #[test]
+fn translation_json() {
+    replay("translation_json", |d| {
+        speech_proto::__fuzz::translation_json(d, std::time::Instant::now())
+    });
+}
+
+#[test]
 fn proxy_answer() {
     replay("proxy_answer", speech_proto::__fuzz::proxy_answer);
 }

@@ -4,7 +4,7 @@
 //! * [`frame`]: the speech messages inside WebSocket text and binary frames (encode and decode, with caps).
 //! * [`client`]: what a client sends — the handshake request ([`StreamRequest::handshake`]), `speech.config`,
 //!   `speech.context`, the RIFF header, audio, the end of audio.
-//! * [`service`]: the service's messages, read tolerantly.
+//! * [`service`]: the service's messages, read tolerantly; [`translation`]: speech translation's.
 //! * [`session`]: [`StreamSession`], the state machine of one recognition across connections — turns and
 //!   their request ids, offsets made absolute, pacing, the connection's lifetime, reconnects that replay the
 //!   audio not yet covered by a final phrase, close codes and handshake statuses as typed errors.
@@ -16,6 +16,7 @@ pub mod client;
 pub mod frame;
 pub mod service;
 pub mod session;
+pub mod translation;
 
 pub use client::{PcmFormat, StreamPath, StreamRequest};
 pub use session::{

@@ -8,6 +8,9 @@ use crate::error::{Error, MalformedResponse};
 use crate::stt::short::{opt_ticks, parse_recognition, Recognition};
 
 use super::frame::Message;
+use super::translation::{
+    parse_audio_start, parse_synthesis_end, parse_v1, parse_v2, SynthesisEnd, TranslationResult,
+};
 
 /// A message from the service, its body read.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,7 +37,27 @@ pub enum ServiceMessage {
     },
     /// `turn.end`: the last message of a turn.
     TurnEnd,
-    /// Any other path (translation, keyword, synthesis messages): to be ignored.
+    /// `translation.hypothesis` (V1), or `translation.response` with a `SpeechHypothesis` (V2): what has been
+    /// heard so far and its translations.
+    TranslationHypothesis(TranslationResult),
+    /// `translation.phrase` (V1), or `translation.response` with a `SpeechPhrase` (V2): a final phrase and its
+    /// translations.
+    TranslationPhrase(TranslationResult),
+    /// `audio.start` (V2): the audio of the translation into `language` follows, on `stream_id`.
+    TranslationAudioStart {
+        /// The `X-StreamId` its audio frames carry.
+        stream_id: Option<String>,
+        /// The target language.
+        language: Option<String>,
+    },
+    /// `translation.synthesis.end` (V1) or `audio.end` (V2): a translation's audio is complete, or failed.
+    TranslationAudioEnd {
+        /// The `X-StreamId` (V2).
+        stream_id: Option<String>,
+        /// How it ended.
+        end: SynthesisEnd,
+    },
+    /// Any other path (keyword, synthesis messages): to be ignored.
     Other {
         /// The path.
         path: String,
@@ -83,14 +106,19 @@ fn malformed(path: &str, detail: impl Into<String>) -> Error {
     .into()
 }
 
-/// Read a JSON body, an empty body counting as `{}`.
-fn json<'a, T: Deserialize<'a>>(path: &str, body: &'a [u8]) -> Result<T, Error> {
+/// A body that should be a JSON object, an empty body counting as `{}`.
+fn object<'a>(path: &str, body: &'a [u8]) -> Result<&'a [u8], Error> {
     let trimmed = body.trim_ascii();
     let body: &[u8] = if trimmed.is_empty() { b"{}" } else { trimmed };
     if body.first() != Some(&b'{') {
         return Err(malformed(path, "the body is not a JSON object"));
     }
-    serde_json::from_slice(body).map_err(|e| malformed(path, e.to_string()))
+    Ok(body)
+}
+
+/// Read a JSON body, an empty body counting as `{}`.
+fn json<'a, T: Deserialize<'a>>(path: &str, body: &'a [u8]) -> Result<T, Error> {
+    serde_json::from_slice(object(path, body)?).map_err(|e| malformed(path, e.to_string()))
 }
 
 /// Read a decoded text message from the service.
@@ -130,6 +158,33 @@ pub fn parse_service_message(message: &Message) -> Result<ServiceMessage, Error>
             }
         }
         "turn.end" => ServiceMessage::TurnEnd,
+        "translation.hypothesis" => ServiceMessage::TranslationHypothesis(
+            parse_v1(object(path, body)?).map_err(|e| malformed(path, e.to_string()))?,
+        ),
+        "translation.phrase" => ServiceMessage::TranslationPhrase(
+            parse_v1(object(path, body)?).map_err(|e| malformed(path, e.to_string()))?,
+        ),
+        "translation.response" => {
+            match parse_v2(object(path, body)?).map_err(|e| malformed(path, e.to_string()))? {
+                Some((true, phrase)) => ServiceMessage::TranslationPhrase(phrase),
+                Some((false, hypothesis)) => ServiceMessage::TranslationHypothesis(hypothesis),
+                // Neither a phrase nor a hypothesis: the SDKs ignore it.
+                None => ServiceMessage::Other {
+                    path: path.to_owned(),
+                },
+            }
+        }
+        "audio.start" => ServiceMessage::TranslationAudioStart {
+            stream_id: message.header("x-streamid").map(str::to_owned),
+            language: parse_audio_start(object(path, body)?)
+                .map_err(|e| malformed(path, e.to_string()))?,
+        },
+        "translation.synthesis.end" | "audio.end" => ServiceMessage::TranslationAudioEnd {
+            stream_id: message.header("x-streamid").map(str::to_owned),
+            end: parse_synthesis_end(object(path, body)?)
+                .map_err(|e| malformed(path, e.to_string()))?
+                .ok_or_else(|| malformed(path, "no SynthesisStatus or Status"))?,
+        },
         _ => ServiceMessage::Other {
             path: path.to_owned(),
         },
@@ -193,9 +248,9 @@ mod tests {
         assert_eq!(parse("turn.end", "").unwrap(), ServiceMessage::TurnEnd);
         assert_eq!(parse("turn.end", "{}").unwrap(), ServiceMessage::TurnEnd);
         assert_eq!(
-            parse("translation.phrase", "not json").unwrap(),
+            parse("keyword.phrase", "not json").unwrap(),
             ServiceMessage::Other {
-                path: "translation.phrase".into()
+                path: "keyword.phrase".into()
             }
         );
     }
@@ -208,6 +263,10 @@ mod tests {
             ("speech.hypothesis", "[1,2]"),
             ("speech.phrase", r#"{"RecognitionStatus":"#),
             ("turn.start", "null"),
+            ("translation.phrase", "not json"),
+            ("translation.response", r#"{"SpeechPhrase":{"Offset":"x"}}"#),
+            ("audio.end", "{}"),
+            ("translation.synthesis.end", r#"{"SynthesisStatus":1}"#),
         ] {
             assert!(
                 matches!(parse(path, body), Err(Error::MalformedResponse(_))),

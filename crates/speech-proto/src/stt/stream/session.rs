@@ -740,7 +740,12 @@ impl StreamSession {
                 self.events.push_back(StreamEvent::TurnEnded);
                 self.turn_ended();
             }
-            ServiceMessage::Other { .. } => {}
+            // Translation sessions are not built yet: a recognition ignores translation messages.
+            ServiceMessage::TranslationHypothesis(_)
+            | ServiceMessage::TranslationPhrase(_)
+            | ServiceMessage::TranslationAudioStart { .. }
+            | ServiceMessage::TranslationAudioEnd { .. }
+            | ServiceMessage::Other { .. } => {}
         }
     }
 
