@@ -126,6 +126,8 @@ pub enum HostKind {
     TextToSpeech,
     /// Custom voice synthesis (`voice`).
     CustomVoice,
+    /// Speech translation's first generation (`s2s`), the V1 translation path.
+    SpeechTranslation,
     /// The `api.cognitive` host of the region (as the token service's), where the speech-to-text REST API
     /// lives (fast transcription); on a custom domain, the domain itself with no service prefix.
     Api,
@@ -140,6 +142,7 @@ impl HostKind {
             HostKind::SpeechToText => Some("stt"),
             HostKind::TextToSpeech => Some("tts"),
             HostKind::CustomVoice => Some("voice"),
+            HostKind::SpeechTranslation => Some("s2s"),
         }
     }
 }

@@ -239,16 +239,19 @@ fn decode_in_pieces(
 /// A streaming session with an open connection whose first turn has begun (its header sent), and that turn's
 /// `X-RequestId`, for feeding service messages. `now` comes from the caller (the core reads no clock).
 fn open_stream_session(now: std::time::Instant) -> (crate::stt::stream::StreamSession, String) {
+    open_session_for(now, crate::stt::stream::StreamRequest::new("en-US"))
+}
+
+/// A session for `request`, connected, with audio sent; its turn's request id.
+fn open_session_for(
+    now: std::time::Instant,
+    request: crate::stt::stream::StreamRequest,
+) -> (crate::stt::stream::StreamSession, String) {
     use crate::stt::stream::frame::{decode_text, Timestamp};
-    use crate::stt::stream::{Action, StreamRequest, StreamSession, StreamSettings};
+    use crate::stt::stream::{Action, StreamSession, StreamSettings};
     let endpoint = crate::Endpoint::base_url("http://127.0.0.1:5000").expect("a loopback URL");
-    let mut s = StreamSession::new(
-        endpoint,
-        StreamRequest::new("en-US"),
-        StreamSettings::default(),
-        7,
-    )
-    .expect("a valid request");
+    let mut s = StreamSession::new(endpoint, request, StreamSettings::default(), 7)
+        .expect("a valid request");
     s.push_audio(&[1; 9600]);
     let _ = s.poll_action(now, Timestamp(0));
     s.handle_connected(now, Timestamp(0));
@@ -365,7 +368,8 @@ pub fn stream_service_json(data: &[u8], now: std::time::Instant) {
 /// Speech translation's messages: byte 0 picks the path (`translation.hypothesis`, `translation.phrase`,
 /// `translation.response`, `audio.start`, `audio.end`, `translation.synthesis.end`) and whether the frame carries
 /// an `X-StreamId`; the rest is the body. The message is parsed, and what it says is read whole; then it goes to
-/// a streaming session for its current turn, at `now` (the caller's clock).
+/// a translation session (with a voice) for its current turn, at `now` (the caller's clock), followed by a
+/// binary `audio` frame on stream 3.
 pub fn translation_json(data: &[u8], now: std::time::Instant) {
     use crate::stt::stream::frame::{decode_text, encode_service_text};
     use crate::stt::stream::service::{parse_service_message, ServiceMessage};
@@ -380,7 +384,11 @@ pub fn translation_json(data: &[u8], now: std::time::Instant) {
     let (ctl, body) = data.split_first().map_or((0, data), |(c, r)| (*c, r));
     let path = PATHS[usize::from(ctl) % PATHS.len()];
     let body = String::from_utf8_lossy(body);
-    let (mut s, turn) = open_stream_session(now);
+    let request = crate::stt::stream::StreamRequest::new("es-ES")
+        .translate_to("en")
+        .translate_to("de")
+        .translation_voice("en-US-AvaNeural");
+    let (mut s, turn) = open_session_for(now, request);
     let mut text = encode_service_text(path, &turn, &body);
     if ctl & 0x80 != 0 {
         text = text.replacen("\r\n", "\r\nX-StreamId:3\r\n", 1);
@@ -401,6 +409,15 @@ pub fn translation_json(data: &[u8], now: std::time::Instant) {
         }
     }
     s.handle_text(now, text.as_bytes(), 0.5);
+    let audio = crate::stt::stream::frame::encode_binary(
+        "audio",
+        &turn,
+        crate::stt::stream::frame::Timestamp(0),
+        None,
+        &[("X-StreamId", "3")],
+        b"RIFF",
+    );
+    s.handle_binary(now, &audio, 0.5);
     drain_stream_session(&mut s, now);
 }
 

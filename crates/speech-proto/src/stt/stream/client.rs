@@ -24,6 +24,32 @@ pub enum StreamPath {
     ModeV1,
 }
 
+/// Speech translation's V2 path on a regional host (`/stt` is the host's label on a custom domain).
+pub const TRANSLATION_V2_PATH: &str = "/stt/speech/universal/v2";
+
+/// Speech translation's V1 path, on the region's `s2s` host.
+pub const TRANSLATION_V1_PATH: &str = "/speech/translation/cognitiveservices/v1";
+
+/// Which protocol a translation session speaks (spec part 2.1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TranslationPath {
+    /// `/stt/speech/universal/v2`, what Microsoft's SDKs use today: the target languages travel in
+    /// `speech.context`, results come as `translation.response`.
+    #[default]
+    UniversalV2,
+    /// `/speech/translation/cognitiveservices/v1` on the `s2s` host: the target languages travel in the query,
+    /// results come as `translation.hypothesis` and `translation.phrase`.
+    V1,
+}
+
+/// What a translation session translates into.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Translate {
+    pub(crate) targets: Vec<String>,
+    pub(crate) voice: Option<String>,
+    pub(crate) path: TranslationPath,
+}
+
 /// The PCM audio a session streams: 16-bit little-endian samples.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PcmFormat {
@@ -94,6 +120,7 @@ pub struct StreamRequest {
     pub(crate) profanity: Option<Profanity>,
     pub(crate) path: StreamPath,
     pub(crate) audio: PcmFormat,
+    pub(crate) translate: Option<Translate>,
 }
 
 impl StreamRequest {
@@ -107,7 +134,43 @@ impl StreamRequest {
             profanity: None,
             path: StreamPath::UniversalV2,
             audio: PcmFormat::default(),
+            translate: None,
         }
+    }
+
+    /// Translate what is recognized into `language` too (`en`, `de`, `zh-Hans`, …); call it once per target
+    /// language. A session with targets is a translation session: its phrases come with their translations.
+    pub fn translate_to(mut self, language: impl Into<String>) -> Self {
+        let language = language.into();
+        let t = self.translate.get_or_insert_with(Translate::default);
+        if !t.targets.iter().any(|l| l.eq_ignore_ascii_case(&language)) {
+            t.targets.push(language);
+        }
+        self
+    }
+
+    /// Speak each translation with this voice (e.g. `en-US-AvaNeural`): the service then sends its audio.
+    pub fn translation_voice(mut self, voice: impl Into<String>) -> Self {
+        self.translate.get_or_insert_with(Translate::default).voice = Some(voice.into());
+        self
+    }
+
+    /// The translation protocol (default: [`TranslationPath::UniversalV2`]).
+    pub fn translation_path(mut self, path: TranslationPath) -> Self {
+        self.translate.get_or_insert_with(Translate::default).path = path;
+        self
+    }
+
+    /// The target languages, empty when this is not a translation session.
+    pub fn targets(&self) -> &[String] {
+        self.translate
+            .as_ref()
+            .map_or(&[], |t| t.targets.as_slice())
+    }
+
+    /// Whether this is a translation session.
+    pub fn is_translation(&self) -> bool {
+        self.translate.is_some()
     }
 
     /// The recognition mode: `Interactive` recognizes one phrase and ends; `Conversation` and `Dictation` go on
@@ -162,16 +225,35 @@ impl StreamRequest {
     }
 
     pub(crate) fn check(&self) -> Result<(), Error> {
-        let l = &self.language;
-        if l.is_empty()
-            || l.len() > 35
-            || !l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            return Err(Misuse::InvalidValue {
-                name: "language",
-                reason: format!("{l:?} is not a BCP 47 language tag such as en-US"),
+        let tag = |name: &'static str, l: &str| {
+            if l.is_empty()
+                || l.len() > 35
+                || !l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            {
+                return Err(Error::from(Misuse::InvalidValue {
+                    name,
+                    reason: format!("{l:?} is not a BCP 47 language tag such as en-US"),
+                }));
             }
-            .into());
+            Ok(())
+        };
+        tag("language", &self.language)?;
+        if let Some(t) = &self.translate {
+            if t.targets.is_empty() {
+                return Err(Misuse::Missing("target language").into());
+            }
+            for target in &t.targets {
+                tag("target language", target)?;
+            }
+            if let Some(v) = &t.voice {
+                if v.trim().is_empty() || v.len() > 200 || v.chars().any(char::is_control) {
+                    return Err(Misuse::InvalidValue {
+                        name: "translation voice",
+                        reason: format!("{v:?} is not a voice name such as en-US-AvaNeural"),
+                    }
+                    .into());
+                }
+            }
         }
         if self.audio.sample_rate == 0 || self.audio.channels == 0 || self.audio.channels > 8 {
             return Err(Misuse::InvalidValue {
@@ -204,6 +286,9 @@ impl StreamRequest {
         connection_id: &str,
     ) -> Result<Request<()>, Error> {
         self.check()?;
+        if let Some(t) = &self.translate {
+            return self.translation_handshake(t, endpoint, sec_websocket_key, connection_id);
+        }
         let mut query = vec![
             ("language", self.language.as_str()),
             ("format", self.format.as_str()),
@@ -215,6 +300,52 @@ impl StreamRequest {
             endpoint,
             HostKind::SpeechToText,
             self.url_path(),
+            &query,
+            sec_websocket_key,
+            connection_id,
+        )
+    }
+
+    /// V2: `/stt/speech/universal/v2` with `from`, the targets comma-joined in one `to` (as the JavaScript SDK
+    /// sends them; the service reads `speech.context`). V1: the `s2s` host, one `to` per target (as the native
+    /// SDKs send them), and `features=texttospeech&voice=…` for a voice.
+    fn translation_handshake(
+        &self,
+        t: &Translate,
+        endpoint: &Endpoint,
+        sec_websocket_key: &str,
+        connection_id: &str,
+    ) -> Result<Request<()>, Error> {
+        let joined = t.targets.join(",");
+        let mut query = vec![("from", self.language.as_str())];
+        let (host, path) = match t.path {
+            TranslationPath::UniversalV2 => {
+                query.push(("to", joined.as_str()));
+                // A custom domain puts the host's label (`/stt`) in front of the path itself.
+                let path = if endpoint.custom_domain_name().is_some() {
+                    UNIVERSAL_V2_PATH
+                } else {
+                    TRANSLATION_V2_PATH
+                };
+                (HostKind::SpeechToText, path)
+            }
+            TranslationPath::V1 => {
+                query.extend(t.targets.iter().map(|l| ("to", l.as_str())));
+                if let Some(v) = &t.voice {
+                    query.push(("features", "texttospeech"));
+                    query.push(("voice", v.as_str()));
+                }
+                (HostKind::SpeechTranslation, TRANSLATION_V1_PATH)
+            }
+        };
+        query.push(("format", self.format.as_str()));
+        if let Some(p) = self.profanity {
+            query.push(("profanity", p.as_str()));
+        }
+        websocket_handshake(
+            endpoint,
+            host,
+            path,
             &query,
             sec_websocket_key,
             connection_id,
@@ -269,11 +400,36 @@ impl StreamRequest {
                 json!({"format": "Detailed", "detailed": {"options": ["WordTimings"]}})
             }
         };
-        json!({
+        let mut context = json!({
             "phraseDetection": {"mode": mode, "language": self.language, "enrichment": enrichment},
             "phraseOutput": phrase_output,
-        })
-        .to_string()
+        });
+        if let Some(t) = &self.translate {
+            // As the JavaScript SDK asks (spec part 2.4): translate hypotheses and phrases, into every target,
+            // spoken by the voice when there is one.
+            let action = if t.voice.is_some() {
+                "Synthesize"
+            } else {
+                "None"
+            };
+            context["phraseDetection"]["onSuccess"] = json!({"action": "Translate"});
+            context["phraseDetection"]["onInterim"] = json!({"action": "Translate"});
+            context["translation"] = json!({
+                "onPassthrough": {"action": action},
+                "onSuccess": {"action": action},
+                "output": {"includePassThroughResults": true, "interimResults": {"mode": "Always"}},
+                "targetLanguages": t.targets,
+            });
+            if let Some(voice) = &t.voice {
+                let voices: serde_json::Map<String, Value> = t
+                    .targets
+                    .iter()
+                    .map(|l| (l.clone(), Value::from(voice.as_str())))
+                    .collect();
+                context["synthesis"] = json!({"defaultVoices": voices});
+            }
+        }
+        context.to_string()
     }
 }
 
@@ -387,6 +543,66 @@ mod tests {
         let a = decode_binary(&audio_message("R1", Timestamp(0), &[1, 2, 3, 4])).unwrap();
         assert_eq!(a.content_type(), None);
         assert_eq!(a.body, [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn translation_handshakes_and_context() {
+        let key = "dGhlIHNhbXBsZSBub25jZQ==";
+        let uri =
+            |r: &StreamRequest, e: &Endpoint| r.handshake(e, key, "ABC").unwrap().uri().to_string();
+        let region = Endpoint::region("westus").unwrap();
+        let r = StreamRequest::new("es-ES")
+            .translate_to("en")
+            .translate_to("fr")
+            .translate_to("EN");
+        assert_eq!(r.targets(), ["en", "fr"]);
+        assert_eq!(
+            uri(&r, &region),
+            "wss://westus.stt.speech.microsoft.com/stt/speech/universal/v2?from=es-ES&to=en%2Cfr&format=simple"
+        );
+        assert_eq!(
+            uri(&r, &Endpoint::custom_domain("my-res").unwrap()),
+            "wss://my-res.cognitiveservices.azure.com/stt/speech/universal/v2?from=es-ES&to=en%2Cfr&format=simple"
+        );
+        assert_eq!(
+            uri(&r, &Endpoint::base_url("http://127.0.0.1:5000").unwrap()),
+            "ws://127.0.0.1:5000/stt/speech/universal/v2?from=es-ES&to=en%2Cfr&format=simple"
+        );
+        let v1 = r
+            .clone()
+            .translation_path(TranslationPath::V1)
+            .translation_voice("en-US-AvaNeural");
+        assert_eq!(
+            uri(&v1, &region),
+            "wss://westus.s2s.speech.microsoft.com/speech/translation/cognitiveservices/v1?from=es-ES&to=en&to=fr&\
+             features=texttospeech&voice=en-US-AvaNeural&format=simple"
+        );
+
+        let v: Value = serde_json::from_str(&r.context_body()).unwrap();
+        assert_eq!(v["phraseDetection"]["onSuccess"]["action"], "Translate");
+        assert_eq!(v["phraseDetection"]["language"], "es-ES");
+        assert_eq!(v["translation"]["targetLanguages"], json!(["en", "fr"]));
+        assert_eq!(v["translation"]["onSuccess"]["action"], "None");
+        assert!(v.get("synthesis").is_none());
+        let v: Value = serde_json::from_str(&v1.context_body()).unwrap();
+        assert_eq!(v["translation"]["onSuccess"]["action"], "Synthesize");
+        assert_eq!(v["synthesis"]["defaultVoices"]["fr"], "en-US-AvaNeural");
+        // Plain recognition says nothing of translation.
+        let v: Value = serde_json::from_str(&StreamRequest::new("en-US").context_body()).unwrap();
+        assert!(v.get("translation").is_none() && v["phraseDetection"].get("onSuccess").is_none());
+
+        for bad in [
+            StreamRequest::new("es-ES").translate_to("en US"),
+            StreamRequest::new("es-ES").translation_voice("en-US-AvaNeural"),
+            StreamRequest::new("es-ES")
+                .translate_to("en")
+                .translation_voice("a\r\nb"),
+        ] {
+            assert!(matches!(
+                bad.handshake(&region, key, "A"),
+                Err(Error::Misuse(_))
+            ));
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub mod service;
 pub mod session;
 pub mod translation;
 
-pub use client::{PcmFormat, StreamPath, StreamRequest};
+pub use client::{PcmFormat, StreamPath, StreamRequest, TranslationPath};
 pub use session::{
     Action, ConnectFailure, EndReason, Pacing, ReconnectReason, StreamEvent, StreamSession,
     StreamSettings,

@@ -32,6 +32,7 @@ use super::client::{
 };
 use super::frame::{decode_binary, decode_text, Timestamp};
 use super::service::{parse_service_message, ServiceMessage};
+use super::translation::{SynthesisEnd, TranslationResult};
 pub use crate::ws::{Action, ConnectFailure};
 use crate::ws::{Ids, Session};
 
@@ -173,6 +174,26 @@ pub enum StreamEvent {
     },
     /// `turn.end`.
     TurnEnded,
+    /// A translation session: what has been heard so far and its translations (offsets from the start of the
+    /// audio).
+    Translating(TranslationResult),
+    /// A translation session: a final phrase and its translations (offsets from the start of the audio). Its
+    /// `translation` says whether translating it succeeded; a failed translation does not end the session.
+    Translated(TranslationResult),
+    /// A translation session with a voice: a piece of a translation's audio.
+    TranslationAudio {
+        /// The target language it speaks, when the service said (V2 `audio.start`).
+        language: Option<String>,
+        /// The audio, in the service's format.
+        audio: Vec<u8>,
+    },
+    /// A translation's audio is complete, or failed (which does not end the session).
+    TranslationAudioEnded {
+        /// The target language, when the service said.
+        language: Option<String>,
+        /// How it ended.
+        end: SynthesisEnd,
+    },
     /// The session is moving to a new connection.
     Reconnecting {
         /// Why.
@@ -183,6 +204,9 @@ pub enum StreamEvent {
     /// The session is over; nothing follows.
     SessionEnded(EndReason),
 }
+
+/// The translation audio streams a session keeps track of at once (the service uses about ten).
+const MAX_AUDIO_STREAMS: usize = 16;
 
 fn ticks(d: u64) -> Duration {
     Duration::from_nanos(d.saturating_mul(100))
@@ -220,6 +244,8 @@ struct Open {
     turn: Turn,
     /// The lifetime has passed; since when.
     rotate_since: Option<Instant>,
+    /// Translation audio streams announced by `audio.start`: stream id and language (the latest few).
+    audio_streams: VecDeque<(String, Option<String>)>,
     /// The turn was ended to move to a new connection.
     rotating: bool,
 }
@@ -597,6 +623,7 @@ impl StreamSession {
             owed_since: None,
             turn,
             rotate_since: None,
+            audio_streams: VecDeque::new(),
             rotating: false,
         }));
     }
@@ -651,10 +678,39 @@ impl StreamSession {
     }
 
     /// A binary frame from the service (speech recognition sends none): checked and ignored.
+    /// A binary frame from the service: a translation's audio (V1 `translation.synthesis`, V2 `audio` with the
+    /// `X-StreamId` of an `audio.start`) for this turn becomes [`StreamEvent::TranslationAudio`]; other binary
+    /// messages are ignored, and a frame that breaks the framing counts as a broken connection.
     pub fn handle_binary(&mut self, now: Instant, frame: &[u8], jitter: f64) {
-        if let Err(e) = decode_binary(frame) {
-            self.protocol_broken(now, StreamError::Frame(e).into(), jitter);
+        let message = match decode_binary(frame) {
+            Ok(m) => m,
+            Err(e) => return self.protocol_broken(now, StreamError::Frame(e).into(), jitter),
+        };
+        let Conn::Open(open) = &mut self.conn else {
+            return;
+        };
+        open.last_heard = now;
+        let for_this_turn = message
+            .request_id()
+            .is_some_and(|id| id.eq_ignore_ascii_case(&open.turn.id));
+        let path = message.path().unwrap_or_default().to_ascii_lowercase();
+        if !for_this_turn
+            || !self.request.is_translation()
+            || !matches!(path.as_str(), "translation.synthesis" | "audio")
+            || message.body.is_empty()
+        {
+            return;
         }
+        let language = message.header("x-streamid").and_then(|id| {
+            open.audio_streams
+                .iter()
+                .find(|(s, _)| s == id)
+                .and_then(|(_, l)| l.clone())
+        });
+        self.events.push_back(StreamEvent::TranslationAudio {
+            language,
+            audio: message.body,
+        });
     }
 
     fn protocol_broken(&mut self, now: Instant, error: Error, jitter: f64) {
@@ -740,7 +796,44 @@ impl StreamSession {
                 self.events.push_back(StreamEvent::TurnEnded);
                 self.turn_ended();
             }
-            // Translation sessions are not built yet: a recognition ignores translation messages.
+            ServiceMessage::TranslationHypothesis(mut r) if self.request.is_translation() => {
+                open.turn.speech_open = true;
+                r.offset_ticks = Some(base_ticks + r.offset_ticks.unwrap_or(0));
+                self.events.push_back(StreamEvent::Translating(r));
+            }
+            ServiceMessage::TranslationPhrase(mut r) if self.request.is_translation() => {
+                // As a recognition's phrase: the audio it covers is acknowledged.
+                open.turn.speech_open = false;
+                let end_ticks = r.offset_ticks.unwrap_or(0) + r.duration_ticks.unwrap_or(0);
+                let end = (open.turn.base + pcm.bytes_at_ticks(end_ticks)).min(open.turn.sent);
+                self.acked = self.acked.max(end);
+                if r.status == Some(RecognitionStatus::Success) {
+                    self.attempts = 0;
+                }
+                r.offset_ticks = Some(base_ticks + r.offset_ticks.unwrap_or(0));
+                self.events.push_back(StreamEvent::Translated(r));
+                self.drop_acked();
+            }
+            ServiceMessage::TranslationAudioStart {
+                stream_id: Some(id),
+                language,
+            } if self.request.is_translation() => {
+                if open.audio_streams.len() >= MAX_AUDIO_STREAMS {
+                    open.audio_streams.pop_front();
+                }
+                open.audio_streams.push_back((id, language));
+            }
+            ServiceMessage::TranslationAudioEnd { stream_id, end }
+                if self.request.is_translation() =>
+            {
+                let language = stream_id.and_then(|id| {
+                    let at = open.audio_streams.iter().position(|(s, _)| *s == id)?;
+                    open.audio_streams.remove(at).and_then(|(_, l)| l)
+                });
+                self.events
+                    .push_back(StreamEvent::TranslationAudioEnded { language, end });
+            }
+            // A recognition ignores translation messages.
             ServiceMessage::TranslationHypothesis(_)
             | ServiceMessage::TranslationPhrase(_)
             | ServiceMessage::TranslationAudioStart { .. }
