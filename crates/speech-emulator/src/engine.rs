@@ -114,6 +114,16 @@ pub trait Recognizer: Send + Sync + 'static {
     }
     /// Transcribe one speech segment. Blocking; may take seconds for real engines.
     fn recognize(&self, input: RecognitionInput<'_>) -> Result<Transcript, EngineError>;
+    /// Translate one speech segment in `input.language` into English text (speech translation's only offline
+    /// target). `Ok(None)`, the default, when the engine cannot translate; the server then answers as the
+    /// service answers an unsupported language pair.
+    fn translate_to_english(
+        &self,
+        input: RecognitionInput<'_>,
+    ) -> Result<Option<Transcript>, EngineError> {
+        let _ = input;
+        Ok(None)
+    }
 }
 
 /// What a synthesizer is asked to speak.

@@ -568,3 +568,122 @@ async fn http_round_trip_through_the_emulator() {
     emu.shutdown();
     emu.stopped().await;
 }
+
+/// A sentence and the English content words its translation should hold.
+type Expected = (&'static str, &'static [&'static str]);
+
+/// Speech translation's offline engine: Whisper's translate task turns German, French and Spanish (spoken by
+/// Pico) into English that carries the meaning: at least 80 % of each language's expected content words are
+/// found (a `|` separates words that count alike).
+#[test]
+fn whisper_translates_german_french_and_spanish_into_english() {
+    let tts = tts();
+    assert!(
+        tts.pico().is_some(),
+        "pico2wave (Debian's libttspico-utils) is not installed: {SETUP_HINT}"
+    );
+    let whisper = whisper();
+    let cases: &[(&str, &str, &[Expected])] = &[
+        (
+            "de-DE",
+            "de",
+            &[
+                (
+                    "Ich möchte eine Tasse Kaffee bestellen.",
+                    &["cup", "coffee", "order|like|want"],
+                ),
+                (
+                    "Der Zug fährt morgen früh nach Berlin.",
+                    &["train", "tomorrow", "morning", "berlin"],
+                ),
+                (
+                    "Die Kinder spielen im Garten hinter dem Haus.",
+                    &["children|kids", "play|playing", "garden", "house"],
+                ),
+            ],
+        ),
+        (
+            "fr-FR",
+            "fr",
+            &[
+                (
+                    "Je voudrais une tasse de café.",
+                    &["cup", "coffee", "like|want"],
+                ),
+                (
+                    "Le train part demain matin pour Paris.",
+                    &["train", "tomorrow", "morning", "paris"],
+                ),
+                (
+                    "Les enfants jouent dans le jardin.",
+                    &["children|kids", "play|playing", "garden"],
+                ),
+            ],
+        ),
+        (
+            "es-ES",
+            "es",
+            &[
+                (
+                    "Quisiera una taza de café, por favor.",
+                    &["cup", "coffee", "please"],
+                ),
+                (
+                    "El tren sale mañana por la mañana para Madrid.",
+                    &["train", "tomorrow", "morning", "madrid"],
+                ),
+                (
+                    "Los niños juegan en el parque después de la escuela.",
+                    &["children|kids", "play|playing", "park", "school"],
+                ),
+            ],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (locale, engine_voice, sentences) in cases {
+        let (mut found, mut expected) = (0, 0);
+        for (sentence, words) in *sentences {
+            let pcm = tts
+                .synthesize(SynthesisInput {
+                    text: sentence,
+                    locale,
+                    engine_voice,
+                    rate: 1.0,
+                })
+                .unwrap()
+                .resampled(16_000);
+            let translated = whisper
+                .translate_to_english(RecognitionInput {
+                    audio: &pcm.samples,
+                    sample_rate: 16_000,
+                    language: locale,
+                    previous: None,
+                    following: &[],
+                    draft: false,
+                })
+                .unwrap()
+                .expect("the multilingual model translates");
+            let Transcript::Text { text, .. } = translated else {
+                panic!("{locale} {sentence:?}: {translated:?}")
+            };
+            let heard: Vec<String> = text
+                .split(|c: char| !c.is_alphanumeric())
+                .map(str::to_lowercase)
+                .collect();
+            let hits = words
+                .iter()
+                .filter(|w| w.split('|').any(|alt| heard.iter().any(|h| h == alt)))
+                .count();
+            println!(
+                "{locale}: {sentence:?} -> {text:?} ({hits}/{})",
+                words.len()
+            );
+            found += hits;
+            expected += words.len();
+        }
+        if found * 10 < expected * 8 {
+            failures.push(format!("{locale}: {found} of {expected} content words"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:?}");
+}

@@ -143,7 +143,15 @@ struct Ids {
     sot: usize,
     sot_prev: usize,
     transcribe: usize,
+    translate: usize,
     timestamp_begin: usize,
+}
+
+/// What Whisper is asked to write: the speech as spoken, or its English translation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Task {
+    Transcribe,
+    Translate,
 }
 
 impl std::fmt::Debug for WhisperRecognizer {
@@ -237,6 +245,7 @@ impl WhisperRecognizer {
             sot: id("<|startoftranscript|>")?,
             sot_prev: id("<|startofprev|>")?,
             transcribe: id("<|transcribe|>")?,
+            translate: id("<|translate|>")?,
             // The timestamp tokens follow <|notimestamps|> (tokenizer.json does not list them).
             timestamp_begin: id("<|notimestamps|>")? + 1,
         };
@@ -329,20 +338,26 @@ impl WhisperRecognizer {
         StorageView::new(&shape, window, ct2rs::Device::default()).map_err(|e| format!("{e:#}"))
     }
 
-    /// Transcribes 16 kHz mono samples in `language` (a Whisper code the model speaks).
+    /// Transcribes (or, with [`Task::Translate`], translates into English) 16 kHz mono samples in `language` (a
+    /// Whisper code the model speaks).
     fn transcribe(
         &self,
         samples: &[f32],
         language: &str,
         prefix: Option<&str>,
         effort: Effort,
+        task: Task,
     ) -> Result<Vec<decode::Segment>, EngineError> {
         let sot_sequence = if self.languages.len() > 1 {
             let language_id = self
                 .tokenizer
                 .token_to_id(&format!("<|{language}|>"))
                 .ok_or_else(|| EngineError::new(format!("no <|{language}|> token")))?;
-            vec![self.ids.sot, language_id as usize, self.ids.transcribe]
+            let task = match task {
+                Task::Transcribe => self.ids.transcribe,
+                Task::Translate => self.ids.translate,
+            };
+            vec![self.ids.sot, language_id as usize, task]
         } else {
             vec![self.ids.sot]
         };
@@ -538,6 +553,7 @@ impl Recognizer for WhisperRecognizer {
                 language,
                 prefix,
                 effort,
+                Task::Transcribe,
             )?;
             if segments.iter().any(|s| !s.text.trim().is_empty()) {
                 break;
@@ -551,6 +567,66 @@ impl Recognizer for WhisperRecognizer {
         };
         Ok(clean_transcript(&text, avg_logprob.exp(), &energy))
     }
+
+    /// Whisper's own translate task (`<|lang|><|translate|>`), on the segment alone: English text for speech in
+    /// any language the model speaks. English-only models cannot translate (`None`).
+    fn translate_to_english(
+        &self,
+        input: RecognitionInput<'_>,
+    ) -> Result<Option<Transcript>, EngineError> {
+        if self.languages.len() <= 1 {
+            return Ok(None);
+        }
+        if input.sample_rate != SAMPLE_RATE {
+            return Err(EngineError::new(format!(
+                "Whisper needs 16 kHz audio, got {} Hz",
+                input.sample_rate
+            )));
+        }
+        let Some(language) = self.whisper_language(input.language) else {
+            return Ok(None);
+        };
+        let energy = Energy::measure(input.audio);
+        if energy.voiced_seconds < MIN_VOICED_SECONDS {
+            return Ok(Some(Transcript::NoMatch));
+        }
+        let effort = if input.draft {
+            Effort::Draft
+        } else {
+            Effort::Full
+        };
+        let audio = padded(&[], input.audio, input.following);
+        let mut segments = self.transcribe(&audio, language, None, effort, Task::Translate)?;
+        let mut text: String = segments.iter().map(|s| s.text.as_str()).collect();
+        if language != "en" && !sounds_english(&text) {
+            // The translate task sometimes writes the speech down as spoken instead ("Der Zug fährt morgen früh
+            // nach Berlin."): then its answer is made to begin in English, with "The".
+            segments = self.transcribe(&audio, language, Some("The"), effort, Task::Translate)?;
+            let rest: String = segments.iter().map(|s| s.text.as_str()).collect();
+            text = format!("The {}", rest.trim_start());
+        }
+        let avg_logprob = if segments.is_empty() {
+            f64::NEG_INFINITY
+        } else {
+            segments.iter().map(|s| s.avg_logprob).sum::<f64>() / segments.len() as f64
+        };
+        Ok(Some(clean_transcript(&text, avg_logprob.exp(), &energy)))
+    }
+}
+
+/// Whether `text` reads as English: it has one of English's commonest words (an English sentence of more than a
+/// couple of words nearly always does; German, French and Spanish ones nearly never).
+fn sounds_english(text: &str) -> bool {
+    const COMMON: [&str; 24] = [
+        "the", "a", "an", "to", "of", "in", "is", "and", "i", "you", "it", "for", "on", "at",
+        "with", "this", "that", "my", "we", "are", "be", "will", "can", "please",
+    ];
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    words.len() <= 2 || words.iter().any(|w| COMMON.contains(&w.as_str()))
 }
 
 /// `before`, `audio` and `after`, as Whisper's input (floats), with [`PAD_SAMPLES`] of silence on both sides
@@ -646,6 +722,16 @@ fn strip_annotations(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn english_is_told_from_what_the_translate_task_failed_to_translate() {
+        assert!(sounds_english("I would like to order a cup of coffee."));
+        assert!(sounds_english("Children play in the garden."));
+        assert!(sounds_english("Hello."));
+        assert!(!sounds_english("Der Zug fährt morgen früh nach Berlin."));
+        assert!(!sounds_english("Le train part demain matin pour Paris."));
+        assert!(!sounds_english("El tren sale mañana por la mañana."));
+    }
     use super::*;
 
     const fn assert_send_sync<T: Send + Sync>() {}
