@@ -65,6 +65,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         )
         .route("/speech/universal/v2", get(stt::stream::handshake))
         .route("/stt/speech/universal/v2", get(stt::stream::handshake))
+        .route(
+            "/speech/translation/cognitiveservices/v1",
+            get(stt::stream::handshake),
+        )
         .route("/entra-test/token", post(entra::token))
         .route(
             "/speechtotext/transcriptions:transcribe",

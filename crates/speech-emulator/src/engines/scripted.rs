@@ -48,6 +48,7 @@ struct Script {
     default: Transcript,
     queue: VecDeque<Transcript>,
     by_language: HashMap<String, Transcript>,
+    english: HashMap<String, Transcript>,
     calls: VecDeque<RecognizerCall>,
 }
 
@@ -77,6 +78,7 @@ impl ScriptedRecognizer {
                 default,
                 queue: VecDeque::new(),
                 by_language: HashMap::new(),
+                english: HashMap::new(),
                 calls: VecDeque::new(),
             }),
         }
@@ -109,11 +111,20 @@ impl ScriptedRecognizer {
             .insert(language.to_ascii_lowercase(), transcript);
     }
 
+    /// Translate speech in `language` (case-insensitive) into English as `transcript`
+    /// ([`Recognizer::translate_to_english`]). Without one, the recognizer cannot translate from that language.
+    pub fn set_english_for(&self, language: &str, transcript: Transcript) {
+        self.lock()
+            .english
+            .insert(language.to_ascii_lowercase(), transcript);
+    }
+
     /// Forget the queue and the per-language answers (the default stays).
     pub fn clear(&self) {
         let mut script = self.lock();
         script.queue.clear();
         script.by_language.clear();
+        script.english.clear();
     }
 
     /// How many queued answers are left.
@@ -148,6 +159,17 @@ impl fmt::Debug for ScriptedRecognizer {
 impl Recognizer for ScriptedRecognizer {
     fn name(&self) -> &str {
         "scripted"
+    }
+
+    fn translate_to_english(
+        &self,
+        input: RecognitionInput<'_>,
+    ) -> Result<Option<Transcript>, EngineError> {
+        Ok(self
+            .lock()
+            .english
+            .get(&input.language.to_ascii_lowercase())
+            .cloned())
     }
 
     fn recognize(&self, input: RecognitionInput<'_>) -> Result<Transcript, EngineError> {

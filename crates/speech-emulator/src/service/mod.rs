@@ -5,7 +5,7 @@
 //! | `POST` | `/sts/v1.0/issueToken` | [`token`] |
 //! | `POST` | `/entra-test/token` (a test Entra ID issuer) | [`entra`] |
 //! | `POST` | `/speech/recognition/{mode}/cognitiveservices/v1` (also under `/stt`) | [`stt::short`] |
-//! | `GET` (WebSocket) | `/speech/recognition/{mode}/cognitiveservices/v1`, `/speech/universal/v2` (also under `/stt`) | [`stt::stream`] |
+//! | `GET` (WebSocket) | `/speech/recognition/{mode}/cognitiveservices/v1`, `/speech/universal/v2` (also under `/stt`), `/speech/translation/cognitiveservices/v1` | [`stt::stream`] (recognition and translation) |
 //! | `POST` | `/speechtotext/transcriptions:transcribe` | [`stt::fast`] |
 //! | `POST` | `/cognitiveservices/v1` (also under `/tts`) | [`tts::rest`] |
 //! | `GET` (WebSocket) | `/cognitiveservices/websocket/v1` (also under `/tts`) | [`tts::websocket`] |

@@ -26,6 +26,15 @@
 //! `speech.endDetected` and `turn.end`. Interactive mode ends the turn after its first phrase. Offsets are from the
 //! start of the turn's audio, in 100-ns ticks. The connection stays open for further turns.
 //!
+//! **Translation** (spec part 2): a turn whose `speech.context` has a `translation` section
+//! (`targetLanguages`), or any turn on `/speech/translation/cognitiveservices/v1` (targets in `to`, repeated or
+//! comma-joined; the spoken language in `from`), is translated. Each phrase comes as one message with its
+//! translations: V2 `translation.response` with a `SpeechPhrase` and top-level `TranslationStatus` and
+//! `Translations`; V1 `translation.phrase` with a `Translation` object. No hypotheses are sent. The offline engine
+//! translates into English only (Whisper's translate task): an English target gets the translation of the audio;
+//! any other target makes the phrase's `TranslationStatus` `Error`, its `FailureReason` naming the pair ("…
+//! offline translation is into English only"), with the English texts still given.
+//!
 //! **Lifetime**: the connection is closed (1000) after the configured lifetime (10 minutes by default) and after
 //! the idle timeout (180 s without a message).
 //!
@@ -98,6 +107,14 @@ impl Mode {
     }
 }
 
+/// Whether a target language is English (`en`, `en-US`, …): the one the offline engine translates into.
+fn is_english(language: &str) -> bool {
+    language
+        .split('-')
+        .next()
+        .is_some_and(|l| l.eq_ignore_ascii_case("en"))
+}
+
 fn bad_request(message: &str) -> Response {
     (StatusCode::BAD_REQUEST, message.to_owned()).into_response()
 }
@@ -109,7 +126,12 @@ struct Params {
     language: Option<String>,
     detailed: bool,
     profanity: Profanity,
+    /// The V1 translation path: its target languages (from the query).
+    translation_v1: Option<Vec<String>>,
 }
+
+/// Speech translation's V1 path.
+const TRANSLATION_V1_PATH: &str = "/speech/translation/cognitiveservices/v1";
 
 fn profanity(name: &str) -> Option<Profanity> {
     match name.to_ascii_lowercase().as_str() {
@@ -127,7 +149,8 @@ pub(crate) async fn handshake(
     request: Request,
 ) -> Response {
     let (parts, _) = request.into_parts();
-    let Some(mode) = Mode::from_path(parts.uri.path()) else {
+    let translation_v1 = parts.uri.path() == TRANSLATION_V1_PATH;
+    let Some(mode) = Mode::from_path(parts.uri.path()).or(translation_v1.then_some(None)) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let query = query_pairs(parts.uri.query().unwrap_or_default());
@@ -150,7 +173,22 @@ pub(crate) async fn handshake(
         }
         None => return bad_request("Missing X-ConnectionId."),
     }
-    let language = q("language").filter(|l| !l.trim().is_empty());
+    let language = q("language")
+        .or_else(|| q("from"))
+        .filter(|l| !l.trim().is_empty());
+    let translation_v1 = translation_v1.then(|| {
+        query
+            .iter()
+            .filter(|(n, _)| n == "to")
+            .flat_map(|(_, v)| v.split(','))
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    });
+    if translation_v1.as_ref().is_some_and(Vec::is_empty) {
+        return bad_request("Missing target language (to).");
+    }
     match &language {
         Some(l) if !state.recognizer.speaks(l) => {
             return bad_request("Unsupported language.");
@@ -186,6 +224,7 @@ pub(crate) async fn handshake(
         language,
         detailed,
         profanity,
+        translation_v1,
     };
     ws.protocols(["USP"])
         .max_message_size(MAX_WEBSOCKET_MESSAGE)
@@ -231,8 +270,12 @@ fn ticks(samples: u64) -> u64 {
 }
 
 /// A recognition running on the blocking pool: for a phrase (final) or a hypothesis.
+/// What a job heard: the transcript, and for a translated phrase its English translation (`None` inside when the
+/// engine cannot translate).
+type JobResult = (Transcript, Option<Option<Transcript>>);
+
 struct Job {
-    handle: JoinHandle<Result<Transcript, String>>,
+    handle: JoinHandle<Result<JobResult, String>>,
     segment_start: u64,
     segment_len: u64,
     final_: bool,
@@ -268,6 +311,8 @@ struct Turn {
     previous: Option<(Segment, String)>,
     /// The turn's audio as it came, for the next phrase's context.
     heard: Heard,
+    /// A translation turn's target languages.
+    targets: Option<Vec<String>>,
 }
 
 /// The most audio a turn keeps for context: the longest phrase (55 s) and the 30 s of pause the context may
@@ -439,8 +484,8 @@ impl Connection {
                 result = job_done => {
                     let job = self.job.take();
                     let out = match (job, result) {
-                        (Some(job), Ok(Ok(transcript))) => self.on_result(&job, transcript),
-                        (Some(job), _) => self.on_result(&job, Transcript::NoMatch),
+                        (Some(job), Ok(Ok(result))) => self.on_result(&job, result),
+                        (Some(job), _) => self.on_result(&job, (Transcript::NoMatch, None)),
                         (None, _) => Vec::new(),
                     };
                     for text in out {
@@ -542,6 +587,20 @@ impl Connection {
             .and_then(Value::as_str)
             .and_then(profanity)
             .unwrap_or(self.params.profanity);
+        let targets = context
+            .and_then(|c| c.pointer("/translation/targetLanguages"))
+            .and_then(Value::as_array)
+            .map(|targets| {
+                targets
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .or_else(|| self.params.translation_v1.clone());
+        if targets.as_ref().is_some_and(Vec::is_empty) {
+            return Err(Violation(1007, "Missing target languages."));
+        }
         self.turns += 1;
         self.turn = Some(Turn {
             number: self.turns,
@@ -563,6 +622,7 @@ impl Connection {
             final_audio: None,
             previous: None,
             heard: Heard::default(),
+            targets,
         });
         Ok(())
     }
@@ -646,9 +706,9 @@ impl Connection {
             / 1000;
         if !turn.speech_heard && !turn.silence_timed_out && heard >= limit {
             turn.silence_timed_out = true;
-            out.push(self.frame(
-                "speech.phrase",
+            out.push(self.phrase_frame(
                 json!({"RecognitionStatus": "InitialSilenceTimeout", "Offset": 0, "Duration": ticks(heard)}),
+                None,
             ));
             out.push(self.frame("speech.endDetected", json!({"Offset": ticks(heard)})));
             out.push(self.frame("turn.end", json!({})));
@@ -687,6 +747,8 @@ impl Connection {
         }
         let (segment, final_) = match turn.pending.pop_front() {
             Some(s) => (s, true),
+            // A translation turn sends no hypotheses.
+            None if turn.targets.is_some() => return None,
             None => {
                 let open = turn.segmenter.in_progress()?;
                 let due = if turn.hypothesized_len == 0 {
@@ -734,19 +796,36 @@ impl Connection {
             turn.final_audio = Some(segment.clone());
         }
         let (start, len) = (segment.start, segment.samples.len() as u64);
+        let translate = turn
+            .targets
+            .as_ref()
+            .is_some_and(|t| t.iter().any(|l| is_english(l)));
         let handle = tokio::task::spawn_blocking(move || {
-            recognizer
-                .recognize(RecognitionInput {
-                    audio: &segment.samples,
-                    sample_rate: RATE,
-                    language: &language,
-                    previous: previous
-                        .as_ref()
-                        .map(|(audio, text)| Preceding { audio, text }),
-                    following: &following,
-                    draft: !final_,
-                })
-                .map_err(|e| e.to_string())
+            let input = RecognitionInput {
+                audio: &segment.samples,
+                sample_rate: RATE,
+                language: &language,
+                previous: previous
+                    .as_ref()
+                    .map(|(audio, text)| Preceding { audio, text }),
+                following: &following,
+                draft: !final_,
+            };
+            let transcript = recognizer.recognize(input).map_err(|e| e.to_string())?;
+            let english = if translate && matches!(transcript, Transcript::Text { .. }) {
+                let input = RecognitionInput {
+                    previous: None,
+                    ..input
+                };
+                Some(
+                    recognizer
+                        .translate_to_english(input)
+                        .map_err(|e| e.to_string())?,
+                )
+            } else {
+                None
+            };
+            Ok((transcript, english))
         });
         Some(Job {
             handle,
@@ -757,7 +836,66 @@ impl Connection {
         })
     }
 
-    fn on_result(&mut self, job: &Job, transcript: Transcript) -> Vec<String> {
+    /// A final phrase's message: `speech.phrase`, or in a translation turn the V2 `translation.response` or V1
+    /// `translation.phrase` with the translations (`english`: the English translation, when the engine made one).
+    fn phrase_frame(&self, body: Value, english: Option<Option<&str>>) -> String {
+        let Some(turn) = self.turn.as_ref() else {
+            return self.frame("speech.phrase", body);
+        };
+        let Some(targets) = &turn.targets else {
+            return self.frame("speech.phrase", body);
+        };
+        let v1 = self.params.translation_v1.is_some();
+        let mut translation = None;
+        if body["RecognitionStatus"] == "Success" {
+            let mut texts = Vec::new();
+            let mut refused = Vec::new();
+            for target in targets {
+                match english.flatten() {
+                    Some(text) if is_english(target) => {
+                        let key = if v1 { "Text" } else { "DisplayText" };
+                        texts.push(json!({"Language": target, key: text}));
+                    }
+                    _ => refused.push(target.as_str()),
+                }
+            }
+            let mut t = json!({"TranslationStatus": "Success", "Translations": texts});
+            if !refused.is_empty() {
+                let why = if english == Some(None) {
+                    "this offline engine cannot translate"
+                } else {
+                    "offline translation is into English only"
+                };
+                t["TranslationStatus"] = json!("Error");
+                t["FailureReason"] = json!(format!(
+                    "Unsupported language pair {} to {}: {why}.",
+                    turn.language,
+                    refused.join(", ")
+                ));
+            }
+            translation = Some(t);
+        }
+        if v1 {
+            let mut body = body;
+            if let Some(display) = body.get("DisplayText").cloned() {
+                body["Text"] = display;
+            }
+            if let Some(t) = translation {
+                body["Translation"] = t;
+            }
+            self.frame("translation.phrase", body)
+        } else {
+            let mut message = json!({"SpeechPhrase": body});
+            if let Some(Value::Object(t)) = translation {
+                for (k, v) in t {
+                    message[k] = v;
+                }
+            }
+            self.frame("translation.response", message)
+        }
+    }
+
+    fn on_result(&mut self, job: &Job, (transcript, english): JobResult) -> Vec<String> {
         let Some(turn) = self.turn.as_mut() else {
             return Vec::new();
         };
@@ -807,8 +945,12 @@ impl Connection {
             }
             _ => json!({"RecognitionStatus": "NoMatch", "Offset": offset, "Duration": duration}),
         };
-        out.push(self.frame("speech.phrase", body));
+        let english = english.map(|e| match e {
+            Some(Transcript::Text { text, .. }) => Some(text),
+            _ => None,
+        });
         let interactive = turn.mode == Mode::Interactive;
+        out.push(self.phrase_frame(body, english.as_ref().map(|e| e.as_deref())));
         if interactive {
             let end = job.segment_start + job.segment_len;
             out.push(self.frame("speech.endDetected", json!({"Offset": ticks(end)})));
