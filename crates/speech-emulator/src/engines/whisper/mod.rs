@@ -686,6 +686,15 @@ impl Energy {
 /// Applies rules 2–4 of the module documentation to Whisper's text.
 fn clean_transcript(raw: &str, confidence: f64, energy: &Energy) -> Transcript {
     let text = strip_annotations(raw);
+    // A phrase heard after the previous one's text sometimes begins with the mark that closed that one
+    // (". Los niños juegan…"): a phrase never begins with a closing mark.
+    let text = text.trim_start_matches(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '.' | ',' | ';' | ':' | '!' | '?' | '。' | '，' | '！' | '？'
+            )
+    });
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if !text.chars().any(char::is_alphanumeric) {
         return Transcript::NoMatch;
@@ -786,6 +795,10 @@ mod tests {
         assert_eq!(
             clean_transcript(" (music) Hello,  world. [laughs", 0.9, &loud()),
             text("Hello, world.")
+        );
+        assert_eq!(
+            clean_transcript(". Los niños juegan.", 0.9, &loud()),
+            text("Los niños juegan.")
         );
     }
 
