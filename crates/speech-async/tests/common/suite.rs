@@ -756,6 +756,105 @@ pub fn synthesis_over_websocket(flavor: &impl Flavor) {
     assert_eq!(seen(&emu, "/tts/cognitiveservices/websocket/v1").len(), 1);
 }
 
+/// Speech translation (the scripted engine hears Spanish and translates it into English): every phrase once as
+/// `Translated`, with its English text, at its place; a second target the emulator cannot translate into makes
+/// each phrase's translation an error naming the pair, and the session goes on to the end of the audio.
+pub fn translation_into_english_and_a_refused_target(flavor: &impl Flavor) {
+    use futures_util::AsyncWriteExt;
+    use speech_async::speech_proto::stt::stream::translation::TranslationStatus;
+    use speech_async::speech_proto::stt::stream::{
+        EndReason, Pacing, StreamEvent, StreamRequest, StreamSettings,
+    };
+    use speech_emulator::engine::Transcript;
+    use speech_emulator::engines::scripted::ScriptedRecognizer;
+
+    let spoken = speech_emulator::fixtures::speak(&[
+        (Duration::from_millis(600), "Good morning everyone."),
+        (Duration::from_millis(1_300), "Let us begin the meeting."),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let pcm: Vec<u8> = spoken
+        .samples
+        .iter()
+        .flat_map(|s| s.to_le_bytes())
+        .collect();
+    let recognizer = ScriptedRecognizer::new();
+    let text = |t: &str| Transcript::Text {
+        text: t.to_owned(),
+        confidence: 0.9,
+    };
+    recognizer.set_for_language("es-ES", text("Hola, ¿qué tal?"));
+    recognizer.set_english_for("es-ES", text("Hello, how are you?"));
+    let emu = emulator_builder()
+        .recognizer(Arc::new(recognizer))
+        .start_blocking()
+        .unwrap();
+    let client = client_builder(flavor, &emu).build().unwrap();
+    for (request, status) in [
+        (
+            StreamRequest::new("es-ES").translate_to("en"),
+            TranslationStatus::Success,
+        ),
+        (
+            StreamRequest::new("es-ES")
+                .translate_to("en")
+                .translate_to("fr"),
+            TranslationStatus::Error,
+        ),
+    ] {
+        let mut settings = StreamSettings::default();
+        settings.pacing = Pacing::unlimited();
+        let (mut audio, events) = client.listen(request, settings).expect("listen");
+        let pcm = pcm.clone();
+        let events = flavor.block_on(async move {
+            let writer = async move {
+                for piece in pcm.chunks(3_200) {
+                    if audio.write_all(piece).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = audio.close().await;
+            };
+            let (_, events) = futures_util::join!(writer, events.collect::<Vec<StreamEvent>>());
+            events
+        });
+        assert!(
+            matches!(
+                events.last(),
+                Some(StreamEvent::SessionEnded(EndReason::EndOfAudio))
+            ),
+            "{events:?}"
+        );
+        let translated: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::Translated(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(translated.len(), spoken.starts.len(), "{events:?}");
+        for (r, start) in translated.iter().zip(&spoken.starts) {
+            assert_eq!(r.text, "Hola, ¿qué tal?");
+            let offset = Duration::from_nanos(r.offset_ticks.unwrap() * 100);
+            assert!(
+                offset.abs_diff(*start) < Duration::from_millis(300),
+                "{offset:?} vs {start:?}"
+            );
+            let t = r.translation.as_ref().unwrap();
+            assert_eq!(t.text("en"), Some("Hello, how are you?"));
+            assert_eq!(t.status, status);
+            if status == TranslationStatus::Error {
+                assert!(
+                    t.failure_reason
+                        .as_deref()
+                        .is_some_and(|f| f.contains("es-ES to fr")),
+                    "{t:?}"
+                );
+            }
+        }
+    }
+}
+
 /// Instantiate every scenario as a `#[test]` for one flavor.
 #[macro_export]
 macro_rules! suite {
@@ -815,6 +914,10 @@ macro_rules! suite {
         #[test]
         fn a_truncated_synthesis_is_an_error() {
             common::suite::a_truncated_synthesis_is_an_error(&$flavor);
+        }
+        #[test]
+        fn translation_into_english_and_a_refused_target() {
+            common::suite::translation_into_english_and_a_refused_target(&$flavor);
         }
     };
 }
