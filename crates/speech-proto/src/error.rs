@@ -128,6 +128,13 @@ pub enum StreamError {
         /// The close reason, as sent.
         reason: String,
     },
+    /// A phrase was recognized but not translated (`TranslationStatus: Error`): an unsupported language pair,
+    /// or the translation service failing. The recognition stands and the session goes on; see
+    /// [`Translation::error`](crate::stt::stream::translation::Translation::error).
+    TranslationFailed {
+        /// The service's `FailureReason`, e.g. `Unsupported language pair es-ES to fr: …`.
+        reason: String,
+    },
 }
 
 impl StreamError {
@@ -144,7 +151,9 @@ impl StreamError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             StreamError::Frame(_) | StreamError::ServiceSilent { .. } => ErrorKind::Network,
-            StreamError::SynthesisRefused { .. } => ErrorKind::InvalidInput,
+            StreamError::SynthesisRefused { .. } | StreamError::TranslationFailed { .. } => {
+                ErrorKind::InvalidInput
+            }
             StreamError::Closed { code, reason } => match code {
                 1007 if Self::is_throttling(reason) => ErrorKind::Throttled,
                 1007 => ErrorKind::InvalidInput,
@@ -163,7 +172,7 @@ impl StreamError {
     pub fn is_retryable(&self) -> bool {
         match self {
             StreamError::Frame(_) | StreamError::ServiceSilent { .. } => true,
-            StreamError::SynthesisRefused { .. } => false,
+            StreamError::SynthesisRefused { .. } | StreamError::TranslationFailed { .. } => false,
             StreamError::Closed { code, reason } => match code {
                 1000 | 1001 | 1006 | 1011 | 1012 | 1013 | 4429 => true,
                 1007 => Self::is_throttling(reason),
@@ -177,6 +186,7 @@ impl StreamError {
             StreamError::Frame(_) => STREAM_FRAME,
             StreamError::ServiceSilent { .. } => STREAM_SILENT,
             StreamError::SynthesisRefused { .. } => SYNTHESIS_REFUSED,
+            StreamError::TranslationFailed { .. } => TRANSLATION_FAILED,
             StreamError::Closed { code, reason } => match code {
                 1007 if Self::is_throttling(reason) => STREAM_THROTTLED,
                 1013 | 4429 => STREAM_THROTTLED,
@@ -216,6 +226,15 @@ impl fmt::Display for StreamError {
                 f,
                 "the speech service refused the synthesis (WebSocket close 1007): {reason}"
             ),
+            StreamError::TranslationFailed { reason } if reason.is_empty() => {
+                f.write_str("the speech service did not translate the phrase")
+            }
+            StreamError::TranslationFailed { reason } => {
+                write!(
+                    f,
+                    "the speech service did not translate the phrase: {reason}"
+                )
+            }
             StreamError::ServiceSilent { waited } => write!(
                 f,
                 "the speech service sent nothing for {:.1} s while it owed an answer",
@@ -892,6 +911,17 @@ const TOKEN_UNREACHABLE: Hint = Hint {
     ],
     fix: "check the network path to the endpoint's token host and the region or custom domain; the token machine \
           retries with backoff",
+};
+
+const TRANSLATION_FAILED: Hint = Hint {
+    causes: &[
+        "the service does not translate between these two languages (the reason names the pair)",
+        "a target language code it does not know (targets are language codes such as en, de, zh-Hans)",
+        "the emulator translates into English only",
+        "the translation service failed for this phrase",
+    ],
+    fix: "use a target language the service lists for speech translation (or English with the emulator); the \
+          recognized text is in the result either way",
 };
 
 const SYNTHESIS_REFUSED: Hint = Hint {

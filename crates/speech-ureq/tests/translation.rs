@@ -2,8 +2,8 @@
 //! scripted recognizer hears Spanish and translates it into English): every phrase comes once as
 //! [`StreamEvent::Translated`] with the recognized text, its English translation and its offset in the audio,
 //! on the V2 path (targets in `speech.context`) and the V1 path (targets in the query); a second target the
-//! emulator cannot translate into makes each phrase's translation an error naming the pair, with the English
-//! text still there, and the session goes on.
+//! emulator cannot translate into makes each phrase's translation an error naming the pair (typed:
+//! `StreamError::TranslationFailed`, with a hint), with the English text still there, and the session goes on.
 
 mod common;
 
@@ -19,6 +19,7 @@ use speech_ureq::speech_proto::stt::stream::translation::TranslationStatus;
 use speech_ureq::speech_proto::stt::stream::{
     EndReason, Pacing, StreamEvent, StreamRequest, StreamSettings, TranslationPath,
 };
+use speech_ureq::speech_proto::{Error as ProtoError, ErrorKind, StreamError};
 
 fn text(t: &str) -> Transcript {
     Transcript::Text {
@@ -120,13 +121,21 @@ fn a_target_the_emulator_cannot_translate_into_is_an_error_naming_the_pair() {
             .translate_to("fr"),
     );
     check(&events, &starts, TranslationStatus::Error);
-    let reason = events
+    let error = events
         .iter()
         .find_map(|e| match e {
-            StreamEvent::Translated(r) => r.translation.as_ref()?.failure_reason.clone(),
+            StreamEvent::Translated(r) => r.translation.as_ref()?.error(),
             _ => None,
         })
-        .unwrap();
-    assert!(reason.contains("es-ES to fr"), "{reason}");
-    assert!(reason.contains("into English only"), "{reason}");
+        .expect("a typed error");
+    assert!(
+        matches!(
+            &error,
+            ProtoError::Stream(StreamError::TranslationFailed { reason })
+                if reason.contains("es-ES to fr") && reason.contains("into English only")
+        ),
+        "{error}"
+    );
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert!(error.hint().is_some());
 }

@@ -60,6 +60,17 @@ pub struct Translation {
 }
 
 impl Translation {
+    /// The failure as a typed error ([`StreamError::TranslationFailed`](crate::StreamError::TranslationFailed),
+    /// with a hint) when the status is not `Success`; `None` when the translation succeeded.
+    pub fn error(&self) -> Option<crate::Error> {
+        (self.status != TranslationStatus::Success).then(|| {
+            crate::StreamError::TranslationFailed {
+                reason: self.failure_reason.clone().unwrap_or_default(),
+            }
+            .into()
+        })
+    }
+
     /// The text for `language` (ASCII-case-insensitive; `de` also matches a `de-DE` answer and the other way
     /// round).
     pub fn text(&self, language: &str) -> Option<&str> {
@@ -290,6 +301,7 @@ mod tests {
         assert_eq!(h.status, None);
         let t = h.translation.unwrap();
         assert_eq!(t.status, TranslationStatus::Success);
+        assert!(t.error().is_none());
         assert_eq!(t.text("de"), Some("Was war"));
         assert_eq!(t.text("DE-de"), Some("Was war"));
         assert_eq!(t.text("zh-Hans"), Some("如何"));
@@ -303,6 +315,10 @@ mod tests {
         assert_eq!(failed.status, Some(RecognitionStatus::Success));
         let t = failed.translation.unwrap();
         assert_eq!(t.status, TranslationStatus::Error);
+        let e = t.error().unwrap();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("400 (Bad Request)"), "{e}");
+        assert!(e.hint().is_some());
         assert!(t.failure_reason.unwrap().contains("400"));
         assert!(t.texts.is_empty());
 
