@@ -139,6 +139,9 @@ pub(crate) enum Command {
     /// Recognize speech live over the streaming (WebSocket) API: a file of any format, or raw 16 kHz mono
     /// 16-bit PCM from stdin (`-`), e.g. `arecord -f S16_LE -r 16000 -c 1 -t raw | speech listen -`.
     Listen(ListenArgs),
+    /// Translate speech live over the streaming (WebSocket) API: recognize a file (or raw 16 kHz mono 16-bit PCM
+    /// from stdin, `-`) in one language and print each phrase with its translations.
+    Translate(TranslateArgs),
     /// Speak text (or an SSML file) and write the audio to a file or stdout.
     Synthesize(SynthesizeArgs),
     /// List the voices the service offers.
@@ -173,6 +176,32 @@ pub(crate) struct ListenArgs {
     /// `conversation` and `dictation` go on until the audio ends; `interactive` stops after one phrase.
     #[arg(long, value_enum, default_value_t = ModeArg::Conversation)]
     pub(crate) mode: ModeArg,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TranslateArgs {
+    /// The audio: a file (WAV, MP3, FLAC, Ogg, AAC/M4A, and more with ffmpeg), or `-` for raw 16 kHz mono
+    /// 16-bit little-endian PCM on stdin.
+    #[arg(value_name = "FILE|-")]
+    pub(crate) input: PathBuf,
+    /// The language spoken (BCP 47 locale, e.g. es-ES).
+    #[arg(long, value_name = "LOCALE")]
+    pub(crate) from: String,
+    /// A language to translate into (e.g. en, de, zh-Hans); repeat it for several. The offline emulator
+    /// translates into English only.
+    #[arg(long, required = true, value_name = "LANGUAGE")]
+    pub(crate) to: Vec<String>,
+    /// Send the audio at real time (as a microphone would); by default a file goes as fast as the service
+    /// takes it.
+    #[arg(long)]
+    pub(crate) realtime: bool,
+    /// What the service does with profanity (default: masked).
+    #[arg(long, value_enum)]
+    pub(crate) profanity: Option<ProfanityArg>,
+    /// With `--output srt|vtt`: write one subtitle file per target language here, `<name>.<language>.srt`
+    /// (default: with one target, the subtitles go to stdout; with several, to the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) output_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

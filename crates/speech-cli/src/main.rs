@@ -37,6 +37,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Transcribe(args) => cmd::transcribe::run(g, args),
         Command::Listen(args) => cmd::listen::run(g, args),
+        Command::Translate(args) => cmd::translate::run(g, args),
         Command::Synthesize(args) => cmd::synthesize::run(g, args),
         Command::Voices(args) => cmd::voices::run(g, args),
         Command::Token(args) => cmd::token::run(g, args),

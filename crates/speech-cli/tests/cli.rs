@@ -810,6 +810,123 @@ fn environment_variables_are_read_and_help_hides_their_values() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// translate
+
+#[test]
+fn translate_prints_each_phrase_with_its_translations_as_text_json_and_subtitles() {
+    use speech_emulator::engines::scripted::ScriptedRecognizer;
+    let recognizer = std::sync::Arc::new(ScriptedRecognizer::new());
+    let text = |t: &str| Transcript::Text {
+        text: t.into(),
+        confidence: 0.9,
+    };
+    recognizer.set_for_language("es-ES", text("Hola, ¿qué tal?"));
+    recognizer.set_english_for("es-ES", text("Hello, how are you?"));
+    let emu = Emulator::builder()
+        .key(KEY)
+        .recognizer(recognizer)
+        .start_blocking()
+        .expect("the emulator starts");
+    let dir = tempfile::tempdir().unwrap();
+    let wav = speech_wav(dir.path(), "hola.wav", 1.5);
+    let wav = wav.to_str().unwrap();
+
+    let r = run(&mut speech_at(
+        &emu,
+        &["translate", wav, "--from", "es-ES", "--to", "en"],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("] Hola, ¿qué tal?\n    en: Hello, how are you?\n"),
+        "{r:?}"
+    );
+
+    // JSON, and a second target the emulator refuses: every phrase still printed with its English, the
+    // refusal named once on stderr, exit 4.
+    let r = run(&mut speech_at(
+        &emu,
+        &[
+            "translate",
+            wav,
+            "--from",
+            "es-ES",
+            "--to",
+            "en",
+            "--to",
+            "fr",
+            "--output",
+            "json",
+        ],
+    ));
+    assert_eq!(r.code, 4, "{r:?}");
+    let lines = json_lines(&r.stdout);
+    assert_eq!(lines.len(), 1, "{r:?}");
+    assert_eq!(lines[0]["text"], "Hola, ¿qué tal?");
+    assert_eq!(
+        lines[0]["translations"],
+        serde_json::json!({"en": "Hello, how are you?"})
+    );
+    // The tone starts at 200 ms; the voice-activity detector keeps a little lead-in.
+    let offset = lines[0]["offset_ms"].as_u64().unwrap();
+    assert!((50..=250).contains(&offset), "{offset}");
+    assert!(
+        lines[0]["error"].as_str().unwrap().contains("es-ES to fr"),
+        "{r:?}"
+    );
+    assert!(
+        r.stderr.contains("es-ES to fr") && r.stderr.contains("hint:"),
+        "{r:?}"
+    );
+
+    // Subtitles: one target to stdout; several into files, one per language.
+    let r = run(&mut speech_at(
+        &emu,
+        &[
+            "translate",
+            wav,
+            "--from",
+            "es-ES",
+            "--to",
+            "en",
+            "--output",
+            "srt",
+        ],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.starts_with("1\n00:00:00,"), "{r:?}");
+    assert!(r.stdout.contains("Hello, how are you?"), "{r:?}");
+    let out = dir.path().join("subs");
+    std::fs::create_dir(&out).unwrap();
+    let r = run(&mut speech_at(
+        &emu,
+        &[
+            "translate",
+            wav,
+            "--from",
+            "es-ES",
+            "--to",
+            "en-US",
+            "--to",
+            "en-GB",
+            "--output",
+            "vtt",
+            "--output-dir",
+            out.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(r.code, 0, "{r:?}");
+    for lang in ["en-US", "en-GB"] {
+        let vtt = std::fs::read_to_string(out.join(format!("hola.{lang}.vtt"))).unwrap();
+        assert!(
+            vtt.starts_with("WEBVTT") && vtt.contains("Hello, how are you?"),
+            "{vtt}"
+        );
+    }
+    r.assert_no_secret();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // synthesize
 
 #[test]

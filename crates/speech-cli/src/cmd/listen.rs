@@ -30,7 +30,7 @@ fn request(args: &ListenArgs) -> StreamRequest {
 }
 
 /// `HH:MM:SS.mmm`.
-fn clock(d: Duration) -> String {
+pub(crate) fn clock(d: Duration) -> String {
     let ms = d.as_millis();
     format!(
         "{:02}:{:02}:{:02}.{:03}",
@@ -41,18 +41,18 @@ fn clock(d: Duration) -> String {
     )
 }
 
-fn ms(d: Duration) -> u64 {
+pub(crate) fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Where the audio comes from: samples as they are decoded, or raw PCM from stdin.
-enum Input {
+pub(crate) enum Input {
     File(Box<speech_audio::decode::Decoder>),
     Stdin(std::io::Stdin),
 }
 
 impl Input {
-    fn open(path: &std::path::Path) -> Result<Input, Failure> {
+    pub(crate) fn open(path: &std::path::Path) -> Result<Input, Failure> {
         if path.as_os_str() == "-" {
             return Ok(Input::Stdin(std::io::stdin()));
         }
@@ -65,7 +65,7 @@ impl Input {
     }
 
     /// The next piece of PCM bytes; `None` at the end.
-    fn next(&mut self) -> Result<Option<Vec<u8>>, String> {
+    pub(crate) fn next(&mut self) -> Result<Option<Vec<u8>>, String> {
         match self {
             Input::File(decoder) => match decoder.next_chunk() {
                 Ok(Some(samples)) => {
