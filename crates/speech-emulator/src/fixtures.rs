@@ -56,6 +56,82 @@ pub fn venv_python(venv: &str, package: &str) -> Result<PathBuf, String> {
     }
 }
 
+/// A sentence to translate and the English content words its translation should hold (`|` separates words
+/// that count alike).
+pub type TranslationCase = (&'static str, &'static [&'static str]);
+
+/// Sentences for the speech-translation tests, per language: the locale, the engine voice that speaks it (Pico's
+/// language code) and three sentences with the English content words each translation should hold.
+pub const TRANSLATION_SENTENCES: [(&str, &str, [TranslationCase; 3]); 3] = [
+    (
+        "de-DE",
+        "de",
+        [
+            (
+                "Ich möchte eine Tasse Kaffee bestellen.",
+                &["cup", "coffee", "order|like|want"],
+            ),
+            (
+                "Der Zug fährt morgen früh nach Berlin.",
+                &["train", "tomorrow", "morning", "berlin"],
+            ),
+            (
+                "Die Kinder spielen im Garten hinter dem Haus.",
+                &["children|kids", "play|playing", "garden", "house"],
+            ),
+        ],
+    ),
+    (
+        "fr-FR",
+        "fr",
+        [
+            (
+                "Je voudrais une tasse de café.",
+                &["cup", "coffee", "like|want"],
+            ),
+            (
+                "Le train part demain matin pour Paris.",
+                &["train", "tomorrow", "morning", "paris"],
+            ),
+            (
+                "Les enfants jouent dans le jardin.",
+                &["children|kids", "play|playing", "garden"],
+            ),
+        ],
+    ),
+    (
+        "es-ES",
+        "es",
+        [
+            (
+                "Quisiera una taza de café, por favor.",
+                &["cup", "coffee", "please"],
+            ),
+            (
+                "El tren sale mañana por la mañana para Madrid.",
+                &["train", "tomorrow", "morning", "madrid"],
+            ),
+            (
+                "Los niños juegan en el parque después de la escuela.",
+                &["children|kids", "play|playing", "park", "school"],
+            ),
+        ],
+    ),
+];
+
+/// How many of `words` (each a `|`-separated set of words that count alike) the English `text` holds, as
+/// whole words, ignoring case and punctuation.
+pub fn content_words_found(text: &str, words: &[&str]) -> usize {
+    let heard: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .collect();
+    words
+        .iter()
+        .filter(|w| w.split('|').any(|alt| heard.iter().any(|h| h == alt)))
+        .count()
+}
+
 /// A script spoken by the system synthesizer, at 16 kHz mono.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Spoken {

@@ -569,9 +569,6 @@ async fn http_round_trip_through_the_emulator() {
     emu.stopped().await;
 }
 
-/// A sentence and the English content words its translation should hold.
-type Expected = (&'static str, &'static [&'static str]);
-
 /// Speech translation's offline engine: Whisper's translate task turns German, French and Spanish (spoken by
 /// Pico) into English that carries the meaning: at least 80 % of each language's expected content words are
 /// found (a `|` separates words that count alike).
@@ -583,66 +580,10 @@ fn whisper_translates_german_french_and_spanish_into_english() {
         "pico2wave (Debian's libttspico-utils) is not installed: {SETUP_HINT}"
     );
     let whisper = whisper();
-    let cases: &[(&str, &str, &[Expected])] = &[
-        (
-            "de-DE",
-            "de",
-            &[
-                (
-                    "Ich möchte eine Tasse Kaffee bestellen.",
-                    &["cup", "coffee", "order|like|want"],
-                ),
-                (
-                    "Der Zug fährt morgen früh nach Berlin.",
-                    &["train", "tomorrow", "morning", "berlin"],
-                ),
-                (
-                    "Die Kinder spielen im Garten hinter dem Haus.",
-                    &["children|kids", "play|playing", "garden", "house"],
-                ),
-            ],
-        ),
-        (
-            "fr-FR",
-            "fr",
-            &[
-                (
-                    "Je voudrais une tasse de café.",
-                    &["cup", "coffee", "like|want"],
-                ),
-                (
-                    "Le train part demain matin pour Paris.",
-                    &["train", "tomorrow", "morning", "paris"],
-                ),
-                (
-                    "Les enfants jouent dans le jardin.",
-                    &["children|kids", "play|playing", "garden"],
-                ),
-            ],
-        ),
-        (
-            "es-ES",
-            "es",
-            &[
-                (
-                    "Quisiera una taza de café, por favor.",
-                    &["cup", "coffee", "please"],
-                ),
-                (
-                    "El tren sale mañana por la mañana para Madrid.",
-                    &["train", "tomorrow", "morning", "madrid"],
-                ),
-                (
-                    "Los niños juegan en el parque después de la escuela.",
-                    &["children|kids", "play|playing", "park", "school"],
-                ),
-            ],
-        ),
-    ];
     let mut failures = Vec::new();
-    for (locale, engine_voice, sentences) in cases {
+    for (locale, engine_voice, sentences) in speech_emulator::fixtures::TRANSLATION_SENTENCES {
         let (mut found, mut expected) = (0, 0);
-        for (sentence, words) in *sentences {
+        for (sentence, words) in sentences {
             let pcm = tts
                 .synthesize(SynthesisInput {
                     text: sentence,
@@ -666,14 +607,7 @@ fn whisper_translates_german_french_and_spanish_into_english() {
             let Transcript::Text { text, .. } = translated else {
                 panic!("{locale} {sentence:?}: {translated:?}")
             };
-            let heard: Vec<String> = text
-                .split(|c: char| !c.is_alphanumeric())
-                .map(str::to_lowercase)
-                .collect();
-            let hits = words
-                .iter()
-                .filter(|w| w.split('|').any(|alt| heard.iter().any(|h| h == alt)))
-                .count();
+            let hits = speech_emulator::fixtures::content_words_found(&text, words);
             println!(
                 "{locale}: {sentence:?} -> {text:?} ({hits}/{})",
                 words.len()

@@ -28,7 +28,7 @@ use crate::retry::RetryPolicy;
 use crate::stt::short::{Recognition, RecognitionStatus};
 
 use super::client::{
-    audio_header_message, audio_message, config_message, context_message, StreamRequest,
+    audio_header_message, audio_message, config_message, context_message, PcmFormat, StreamRequest,
 };
 use super::frame::{decode_binary, decode_text, Timestamp};
 use super::service::{parse_service_message, ServiceMessage};
@@ -774,12 +774,8 @@ impl StreamSession {
             }
             ServiceMessage::Phrase(mut r) => {
                 open.turn.speech_open = false;
-                let end_ticks = r.offset_ticks.unwrap_or(0) + r.duration_ticks.unwrap_or(0);
-                let end = (open.turn.base + pcm.bytes_at_ticks(end_ticks)).min(open.turn.sent);
-                self.acked = self.acked.max(end);
-                if r.status == Some(RecognitionStatus::Success) {
-                    self.attempts = 0;
-                }
+                let end = covered_until(&open.turn, pcm, r.offset_ticks, r.duration_ticks);
+                self.final_heard(end, r.status == Some(RecognitionStatus::Success));
                 shift(&mut r, base_ticks);
                 self.events.push_back(StreamEvent::Phrase(r));
                 self.drop_acked();
@@ -804,12 +800,8 @@ impl StreamSession {
             ServiceMessage::TranslationPhrase(mut r) if self.request.is_translation() => {
                 // As a recognition's phrase: the audio it covers is acknowledged.
                 open.turn.speech_open = false;
-                let end_ticks = r.offset_ticks.unwrap_or(0) + r.duration_ticks.unwrap_or(0);
-                let end = (open.turn.base + pcm.bytes_at_ticks(end_ticks)).min(open.turn.sent);
-                self.acked = self.acked.max(end);
-                if r.status == Some(RecognitionStatus::Success) {
-                    self.attempts = 0;
-                }
+                let end = covered_until(&open.turn, pcm, r.offset_ticks, r.duration_ticks);
+                self.final_heard(end, r.status == Some(RecognitionStatus::Success));
                 r.offset_ticks = Some(base_ticks + r.offset_ticks.unwrap_or(0));
                 self.events.push_back(StreamEvent::Translated(r));
                 self.drop_acked();
@@ -839,6 +831,15 @@ impl StreamSession {
             | ServiceMessage::TranslationAudioStart { .. }
             | ServiceMessage::TranslationAudioEnd { .. }
             | ServiceMessage::Other { .. } => {}
+        }
+    }
+
+    /// A final phrase covered the audio up to the absolute byte `end`: it is acknowledged (a reconnect does not
+    /// replay it), and a success resets the reconnect attempts.
+    fn final_heard(&mut self, end: u64, success: bool) {
+        self.acked = self.acked.max(end);
+        if success {
+            self.attempts = 0;
         }
     }
 
@@ -943,6 +944,13 @@ impl Session for StreamSession {
     fn is_ended(&self) -> bool {
         StreamSession::is_ended(self)
     }
+}
+
+/// The absolute byte where a phrase of `turn` at `offset` for `duration` (ticks from the turn's start) ends, at
+/// most what the turn has sent.
+fn covered_until(turn: &Turn, pcm: PcmFormat, offset: Option<u64>, duration: Option<u64>) -> u64 {
+    let end_ticks = offset.unwrap_or(0) + duration.unwrap_or(0);
+    (turn.base + pcm.bytes_at_ticks(end_ticks)).min(turn.sent)
 }
 
 /// Make a phrase's offsets (and its words') absolute.
