@@ -46,13 +46,13 @@ pub(crate) fn ms(d: Duration) -> u64 {
 }
 
 /// Where the audio comes from: samples as they are decoded, or raw PCM from stdin.
-pub(crate) enum Input {
+enum Input {
     File(Box<speech_audio::decode::Decoder>),
     Stdin(std::io::Stdin),
 }
 
 impl Input {
-    pub(crate) fn open(path: &std::path::Path) -> Result<Input, Failure> {
+    fn open(path: &std::path::Path) -> Result<Input, Failure> {
         if path.as_os_str() == "-" {
             return Ok(Input::Stdin(std::io::stdin()));
         }
@@ -65,7 +65,7 @@ impl Input {
     }
 
     /// The next piece of PCM bytes; `None` at the end.
-    pub(crate) fn next(&mut self) -> Result<Option<Vec<u8>>, String> {
+    fn next(&mut self) -> Result<Option<Vec<u8>>, String> {
         match self {
             Input::File(decoder) => match decoder.next_chunk() {
                 Ok(Some(samples)) => {
@@ -122,29 +122,43 @@ fn event_json(event: &StreamEvent, detailed: bool) -> Option<Value> {
     })
 }
 
-/// Run `listen`.
-pub(crate) fn run(global: &GlobalArgs, args: &ListenArgs) -> Result<ExitCode, Failure> {
-    let mut input = Input::open(&args.input)?;
+/// A streaming session under way: the session (finish it at the end), its events, and the thread feeding it
+/// the audio (its error, when reading the input failed).
+pub(crate) struct Started {
+    pub(crate) session: Session,
+    pub(crate) events: speech_ureq::Events,
+    pub(crate) feeder: std::thread::JoinHandle<Result<(), String>>,
+}
+
+/// Open `path`, start a streaming session of `request` (`listen`'s or `translate`'s), and feed it the audio on
+/// a thread: as fast as it is read, or with `realtime` at 1× (reading at that pace too, so that the session's
+/// buffer does not fill ahead of its pacing).
+pub(crate) fn start(
+    global: &GlobalArgs,
+    path: &std::path::Path,
+    request: StreamRequest,
+    realtime: bool,
+    what: &str,
+) -> Result<Started, Failure> {
+    let mut input = Input::open(path)?;
     let session = Session::open(global, Needs::Recognition, |b| b)?;
     let mut settings = StreamSettings::default();
     // Without --realtime, audio goes as fast as it comes: a file as fast as the service takes it, a pipe from a
     // microphone at the microphone's own pace.
-    settings.pacing = if args.realtime {
+    settings.pacing = if realtime {
         Pacing::realtime()
     } else {
         Pacing::unlimited()
     };
     let (mut writer, events) = session
         .client
-        .listen(request(args), settings)
-        .map_err(|e| Failure::from_client(Some("cannot start listening"), &e))?;
-    let realtime = args.realtime;
+        .listen(request, settings)
+        .map_err(|e| Failure::from_client(Some(what), &e))?;
     let feeder = std::thread::spawn(move || -> Result<(), String> {
         let started = std::time::Instant::now();
         let mut sent: u64 = 0;
         while let Some(pcm) = input.next()? {
             if realtime {
-                // Read at real time too, so that the session's buffer does not fill ahead of the pacing.
                 let due = Duration::from_micros(sent * 1_000_000 / 32_000);
                 if let Some(wait) = due.checked_sub(started.elapsed()) {
                     std::thread::sleep(wait);
@@ -159,6 +173,26 @@ pub(crate) fn run(global: &GlobalArgs, args: &ListenArgs) -> Result<ExitCode, Fa
         writer.finish();
         Ok(())
     });
+    Ok(Started {
+        session,
+        events,
+        feeder,
+    })
+}
+
+/// Run `listen`.
+pub(crate) fn run(global: &GlobalArgs, args: &ListenArgs) -> Result<ExitCode, Failure> {
+    let Started {
+        session,
+        events,
+        feeder,
+    } = start(
+        global,
+        &args.input,
+        request(args),
+        args.realtime,
+        "cannot start listening",
+    )?;
 
     let output = global.output;
     let detailed = args.format == FormatArg::Detailed;

@@ -15,14 +15,12 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 use speech_proto::stt::short::RecognitionStatus;
 use speech_proto::stt::stream::translation::TranslationResult;
-use speech_proto::stt::stream::{EndReason, Pacing, StreamEvent, StreamRequest, StreamSettings};
+use speech_proto::stt::stream::{EndReason, StreamEvent, StreamRequest};
 use speech_proto::stt::{Phrase, Transcript};
 
-use super::listen::{clock, ms, Input};
+use super::listen::{clock, ms, start, Started};
 use crate::cli::{GlobalArgs, OutputArg, TranslateArgs};
-use crate::embedded::Needs;
 use crate::exit::{Code, Failure};
-use crate::session::Session;
 
 fn request(args: &TranslateArgs) -> StreamRequest {
     let mut r = StreamRequest::new(args.from.clone());
@@ -69,27 +67,17 @@ fn subtitle_path(args: &TranslateArgs, target: &str, extension: &str) -> Option<
 
 /// Run `translate`.
 pub(crate) fn run(global: &GlobalArgs, args: &TranslateArgs) -> Result<ExitCode, Failure> {
-    let mut input = Input::open(&args.input)?;
-    let session = Session::open(global, Needs::Recognition, |b| b)?;
-    let mut settings = StreamSettings::default();
-    settings.pacing = if args.realtime {
-        Pacing::realtime()
-    } else {
-        Pacing::unlimited()
-    };
-    let (mut writer, events) = session
-        .client
-        .listen(request(args), settings)
-        .map_err(|e| Failure::from_client(Some("cannot start translating"), &e))?;
-    let feeder = std::thread::spawn(move || -> Result<(), String> {
-        while let Some(pcm) = input.next()? {
-            if writer.write_all(&pcm).is_err() {
-                return Ok(());
-            }
-        }
-        writer.finish();
-        Ok(())
-    });
+    let Started {
+        session,
+        events,
+        feeder,
+    } = start(
+        global,
+        &args.input,
+        request(args),
+        args.realtime,
+        "cannot start translating",
+    )?;
 
     let output = global.output;
     let mut stdout = std::io::stdout().lock();
